@@ -1,0 +1,1 @@
+"""The ``oneprice`` command. Each module here adds its commands through ``register(app)``."""

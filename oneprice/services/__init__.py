@@ -1,0 +1,1 @@
+"""Use cases. The CLI, the scheduler and the dashboard call only these modules."""
