@@ -45,7 +45,9 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
     handler._oneprice = True  # type: ignore[attr-defined]
     handler.addFilter(RedactSecrets())
     handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root.addHandler(handler)
     root.setLevel(level.upper())

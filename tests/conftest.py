@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from oneprice.db import init_db, make_engine  # noqa: E402
+from oneprice.db import init_db, make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("ONEPRICE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

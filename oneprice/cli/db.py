@@ -12,7 +12,9 @@ def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Database schema.", no_args_is_help=True)
 
     @sub.command("upgrade")
-    def upgrade(url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite).")) -> None:
+    def upgrade(
+        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
+    ) -> None:
         """Migrate the database to the latest schema."""
         Console().print(f"database ready: {database.upgrade(url)}")
 

@@ -41,7 +41,10 @@ class Event(Base):
 
 class Market(Base):
     __tablename__ = "markets"
-    __table_args__ = (UniqueConstraint("venue", "external_id"), Index("ix_markets_venue_status", "venue", "status"))
+    __table_args__ = (
+        UniqueConstraint("venue", "external_id"),
+        Index("ix_markets_venue_status", "venue", "status"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     venue: Mapped[str] = mapped_column(String(64), ForeignKey("venues.name"))
     external_id: Mapped[str] = mapped_column(String(255))

@@ -67,8 +67,10 @@ def upsert(
         want = [k for k, _ in part]
         existing: dict[tuple[Any, ...], Any] = {}
         sel_cols = [*key_cols, table.c[returning]] if returning else key_cols
-        q = select(*sel_cols).where(tuple_(*key_cols).in_(want)) if len(keys) > 1 else (
-            select(*sel_cols).where(key_cols[0].in_([k[0] for k in want]))
+        q = (
+            select(*sel_cols).where(tuple_(*key_cols).in_(want))
+            if len(keys) > 1
+            else (select(*sel_cols).where(key_cols[0].in_([k[0] for k in want])))
         )
         for rec in session.execute(q):
             existing[tuple(rec[: len(keys)])] = rec[len(keys)] if returning else None
@@ -76,7 +78,9 @@ def upsert(
         if upd:
             exc = stmt.excluded
             changed = or_(*[table.c[c].is_distinct_from(exc[c]) for c in upd])
-            stmt = stmt.on_conflict_do_update(index_elements=key_cols, set_={c: exc[c] for c in upd}, where=changed)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=key_cols, set_={c: exc[c] for c in upd}, where=changed
+            )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=key_cols)
         stmt = stmt.returning(*sel_cols)

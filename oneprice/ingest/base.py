@@ -51,7 +51,7 @@ class VenueClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def aclose(self) -> None:  # noqa: B027 (optional hook)
+    async def aclose(self) -> None:
         """Release connections."""
 
     def supports(self, cap: Capability) -> bool:

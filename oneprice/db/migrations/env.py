@@ -15,7 +15,9 @@ target_metadata = Base.metadata
 def run() -> None:
     conn = config.attributes.get("connection")
     if conn is None:
-        engine = engine_from_config(config.get_section(config.config_ini_section) or {}, poolclass=pool.NullPool)
+        engine = engine_from_config(
+            config.get_section(config.config_ini_section) or {}, poolclass=pool.NullPool
+        )
         with engine.begin() as connection:
             _run(connection)
     else:
