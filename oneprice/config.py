@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     http_max_retries: int = 4
     http_backoff_base_s: float = 0.5
     http_backoff_max_s: float = 30.0
+    http_retry_after_max_s: float = 120.0  # a longer Retry-After fails the request instead of waiting
     user_agent: str = "oneprice/0.1 (+https://github.com/oneprice/oneprice)"
 
     # Venue endpoints (overridable for tests and proxies)
@@ -45,6 +46,10 @@ class Settings(BaseSettings):
     rate_kalshi: float = 10.0
     rate_manifold: float = 5.0
     rate_predictit: float = 1.0
+
+    # Ingest: contracts per level in the one-level books replayed from the bundled snapshot
+    replay_depth: float = 100.0
+    ingest_page_size: int = 500  # markets per transaction when replaying the snapshot
 
     kalshi_api_key: SecretStr | None = None
     webhook_url: SecretStr | None = None
