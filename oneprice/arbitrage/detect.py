@@ -1,0 +1,266 @@
+"""From one matched pair and its books to a candidate: an executable opportunity, or an exclusion.
+
+Complete sets per relation (each pays at least $1 in every state the relation allows):
+- equivalent / inverse: A:a + B:outcome_map[other(a)] for a in Yes, No (kind "equivalence");
+- A implies B: A:No + B:Yes (A true forces B true: 1; A false: A:No pays, B:Yes may too), "bound";
+- B implies A: A:Yes + B:No, "bound";
+- mutually exclusive: A:No + B:No (at most one is true, so at least one No pays), "bound".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from oneprice.arbitrage.fees import NotExecutableError, fee_model
+from oneprice.arbitrage.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
+from oneprice.core.types import ONE, ZERO, Market, OrderBook
+
+EQUIVALENCE = ("equivalent", "inverse")
+BOUNDS = {"a_implies_b": ("No", "Yes"), "b_implies_a": ("Yes", "No"), "mutually_exclusive": ("No", "No")}
+RELATIONS = (*EQUIVALENCE, *BOUNDS)
+DEFAULT_TICK = Decimal("0.01")
+
+
+def other(outcome: str) -> str:
+    return "No" if outcome.lower() == "yes" else "Yes"
+
+
+def complete_sets(relation: str, outcome_map: Mapping[str, str] | None) -> list[tuple[str, str, str]]:
+    """(outcome of A, outcome of B, kind) for every complete set the relation allows."""
+    if relation in EQUIVALENCE:
+        m = dict(outcome_map or {})
+        if "Yes" not in m or "No" not in m:  # fall back to the relation's own map
+            m = {"Yes": "Yes", "No": "No"} if relation == "equivalent" else {"Yes": "No", "No": "Yes"}
+        return [(a, m[other(a)], "equivalence") for a in ("Yes", "No")]
+    if relation in BOUNDS:
+        a, b = BOUNDS[relation]
+        return [(a, b, "bound")]
+    return []
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    match_id: int
+    relation: str
+    outcome_map: Mapping[str, str]
+    status: str
+    confidence: float
+    market_a: Market
+    market_b: Market
+    a_id: int = 0  # database ids of the markets
+    b_id: int = 0
+
+
+@dataclass(frozen=True)
+class Params:
+    target_size: Decimal = Decimal(100)
+    max_book_age_s: float = 120.0
+    confirmed_confidence: float = 0.99
+    mismatch_loss: Decimal = ONE  # dollars lost per contract if the pair resolves differently
+
+
+@dataclass
+class Candidate:
+    pair: PairSpec
+    kind: str
+    legs: list[dict[str, Any]] = field(default_factory=list)
+    excluded: str | None = None
+    size: Decimal = ZERO
+    edge: Decimal | None = None
+    profit: Decimal | None = None
+    cost: Decimal | None = None
+    fees: Decimal | None = None
+    edge_at_target: Decimal | None = None
+    max_size: Decimal = ZERO
+    ret: Decimal | None = None
+    annualized: Decimal | None = None
+    days: float | None = None
+    settle_at: datetime | None = None
+    confidence: float = 0.0
+    risk_adjusted_edge: Decimal | None = None
+    book_ts: datetime | None = None
+    book_age_s: float | None = None
+    mid_gap: Decimal | None = None
+
+    @property
+    def is_opportunity(self) -> bool:
+        return self.excluded is None and self.max_size >= 1 and (self.edge or ZERO) > 0
+
+
+def tick_of(market: Market) -> Decimal:
+    raw = market.extra.get("tick_size")
+    try:
+        t = Decimal(str(raw)) if raw not in (None, "") else DEFAULT_TICK
+    except ArithmeticError:
+        return DEFAULT_TICK
+    if t >= 1:  # Kalshi reports its tick in cents
+        t = t / 100
+    return t if 0 < t < 1 else DEFAULT_TICK
+
+
+def book_mid(books: Mapping[str, OrderBook], outcome: str) -> Decimal | None:
+    """Mid of ``outcome``'s book, or one minus the mid of its complement."""
+    for name, flip in ((outcome, False), (other(outcome), True)):
+        b = books.get(name)
+        if b is not None and b.best_bid is not None and b.best_ask is not None:
+            mid = (b.best_bid + b.best_ask) / 2
+            return ONE - mid if flip else mid
+    return None
+
+
+def mid_gap(
+    pair: PairSpec, books_a: Mapping[str, OrderBook], books_b: Mapping[str, OrderBook]
+) -> Decimal | None:
+    """Mid-price deviation from the no-arbitrage relation (positive = violated, absolute for equivalence)."""
+    ma, mb = book_mid(books_a, "Yes"), book_mid(books_b, "Yes")
+    if ma is None or mb is None:
+        return None
+    r = pair.relation
+    if r in EQUIVALENCE:
+        mapped = complete_sets(r, pair.outcome_map)[1][1]  # B outcome hedging A:No pays when A is Yes
+        mb_y = mb if mapped == "Yes" else ONE - mb
+        return abs(ma - mb_y)
+    if r == "a_implies_b":
+        return ma - mb
+    if r == "b_implies_a":
+        return mb - ma
+    return ma + mb - ONE
+
+
+def exclusion(
+    pair: PairSpec,
+    books_a: Mapping[str, OrderBook] | None,
+    books_b: Mapping[str, OrderBook] | None,
+    as_of: datetime,
+    params: Params,
+) -> str | None:
+    """Why this pair cannot be traded as an arbitrage now, or None."""
+    for m in (pair.market_a, pair.market_b):
+        if m.venue == "manifold" or not m.executable:
+            return f"play_money: {m.venue} {m.market_id} is not real money"
+    for m in (pair.market_a, pair.market_b):
+        if m.venue == "polymarket" and m.extra.get("neg_risk_augmented"):
+            return (
+                f"neg_risk_augmented: polymarket {m.market_id} sits in an augmented neg-risk event with an "
+                "implicit 'Other' outcome; its terms can be reassigned"
+            )
+    for m in (pair.market_a, pair.market_b):
+        if m.status != "open":
+            return f"closed: {m.venue} {m.market_id} is {m.status}"
+    for m, books in ((pair.market_a, books_a), (pair.market_b, books_b)):
+        if not books:
+            return f"missing_book: {m.venue} {m.market_id}"
+    for books in (books_a, books_b):
+        for b in (books or {}).values():
+            age = (as_of - b.ts).total_seconds()
+            if age > params.max_book_age_s:
+                return f"stale_book: {b.venue} {b.market_id} {b.outcome} book is {age:.0f}s old"
+    return None
+
+
+def _legs(
+    pair: PairSpec, oa: str, ob: str, books_a: Mapping[str, OrderBook], books_b: Mapping[str, OrderBook]
+) -> list[Leg] | str:
+    legs = []
+    for m, outcome, books in ((pair.market_a, oa, books_a), (pair.market_b, ob, books_b)):
+        book = books.get(outcome)
+        if book is None:
+            return f"missing_book: {m.venue} {m.market_id} {outcome}"
+        if not book.asks:
+            return f"closed: {m.venue} {m.market_id} {outcome} has no asks"
+        try:
+            fee = fee_model(m.venue, m.extra)
+        except NotExecutableError as exc:
+            return f"play_money: {exc}"
+        legs.append(Leg(m.venue, m.market_id, outcome, book, fee, tick_of(m)))
+    return legs
+
+
+def _fill_legs(fill: SetFill, legs: list[Leg]) -> list[dict[str, Any]]:
+    return [
+        {
+            "venue": lf.venue,
+            "market_id": lf.market_id,
+            "outcome": lf.outcome,
+            "filled": str(lf.filled),
+            "avg_price": str(lf.avg_price) if lf.avg_price is not None else None,
+            "worst_price": str(lf.worst_price) if lf.worst_price is not None else None,
+            "fee": str(lf.fee),
+            "levels": lf.levels,
+            "book_ts": leg.book.ts.isoformat(),
+        }
+        for lf, leg in zip(fill.legs, legs, strict=True)
+    ]
+
+
+def evaluate(
+    pair: PairSpec,
+    books_a: Mapping[str, OrderBook] | None,
+    books_b: Mapping[str, OrderBook] | None,
+    as_of: datetime,
+    params: Params,
+) -> Candidate | None:
+    """Price every complete set of the pair and keep the best one; None for non-hedgeable relations."""
+    sets = complete_sets(pair.relation, pair.outcome_map)
+    if not sets:
+        return None
+    kind = sets[0][2]
+    conf = (
+        max(pair.confidence, params.confirmed_confidence) if pair.status == "confirmed" else pair.confidence
+    )
+    cand = Candidate(pair, kind, confidence=conf)
+    all_books = [b for bs in (books_a, books_b) if bs for b in bs.values()]
+    if all_books:
+        cand.book_ts = min(b.ts for b in all_books)
+        cand.book_age_s = (as_of - cand.book_ts).total_seconds()
+    cand.excluded = exclusion(pair, books_a, books_b, as_of, params)
+    if cand.excluded or books_a is None or books_b is None:
+        return cand
+    cand.mid_gap = mid_gap(pair, books_a, books_b)
+    best: tuple[Decimal, SetFill, SetFill, Decimal, list[Leg]] | None = None
+    reasons = []
+    for oa, ob, _ in sets:
+        legs = _legs(pair, oa, ob, books_a, books_b)
+        if isinstance(legs, str):
+            reasons.append(legs)
+            continue
+        size = min(params.target_size, set_depth(legs))
+        if size < 1:
+            reasons.append(f"no_depth: {oa}/{ob}")
+            continue
+        at_target = walk_set(legs, size)
+        max_size = max_positive_size(legs)
+        shown = walk_set(legs, min(size, max_size)) if max_size >= 1 else at_target
+        if best is None or shown.edge > best[1].edge:
+            best = (max_size, shown, at_target, size, legs)
+    if best is None:
+        cand.excluded = reasons[0] if reasons else "no_depth"
+        return cand
+    max_size, shown, at_target, _, legs = best
+    cand.legs = _fill_legs(shown, legs)
+    cand.size, cand.edge, cand.profit = shown.size, shown.edge, shown.profit
+    cand.cost, cand.fees, cand.max_size, cand.edge_at_target = (
+        shown.cost,
+        shown.fees,
+        max_size,
+        at_target.edge,
+    )
+    cand.risk_adjusted_edge = shown.edge - Decimal(str(round(1 - conf, 6))) * params.mismatch_loss
+    _lockup(cand, shown, as_of)
+    return cand
+
+
+def _lockup(cand: Candidate, fill: SetFill, as_of: datetime) -> None:
+    """Return on capital to the later settlement; simple annualisation over at least one day."""
+    closes = [t for t in (cand.pair.market_a.close_time, cand.pair.market_b.close_time) if t is not None]
+    capital = fill.cost + fill.fees
+    if capital > 0:
+        cand.ret = fill.profit / capital
+    if closes and cand.ret is not None:
+        cand.settle_at = max(closes)
+        cand.days = max((cand.settle_at - as_of).total_seconds() / 86400, 1.0)
+        cand.annualized = cand.ret * Decimal(365) / Decimal(str(round(cand.days, 6)))

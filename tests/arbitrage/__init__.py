@@ -1,0 +1,1 @@
+"""Arbitrage tests."""
