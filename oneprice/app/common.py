@@ -1,0 +1,230 @@
+"""Helpers every page shares: the database URL, cached service calls, error handling, formatting.
+
+Pages reach data only through ``oneprice.services.*``, always via :func:`fetch` (cached read) or
+:func:`act` (uncached write). A service that is missing or raises shows a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from oneprice.config import get_settings
+
+log = logging.getLogger(__name__)
+
+LIVE_TTL_S = 10  # books, opportunities, scans: refreshed often
+DATA_TTL_S = 120  # listings, matches, backtest runs: change when a command runs
+
+
+class Unavailable:
+    """Marker returned when a service call could not produce data (missing or failed)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNAVAILABLE = Unavailable()
+
+
+def db_url() -> str:
+    """The configured database URL (``ONEPRICE_DB_URL`` or the SQLite default)."""
+    return get_settings().resolved_db_url
+
+
+def safe_url(url: str) -> str:
+    """``url`` with any password masked, for display."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+@st.cache_resource(show_spinner="Opening the database...")
+def engine(url: str) -> Any:
+    """The migrated engine for ``url``, created once per server process."""
+    from oneprice.services import database
+
+    return database.engine_for(url)
+
+
+def require_db() -> str:
+    """Open the database (migrating it if needed) or stop the page with an error message."""
+    url = db_url()
+    try:
+        engine(url)
+    except Exception as exc:
+        log.exception("cannot open database %s", safe_url(url))
+        st.error(f"Cannot open the database {safe_url(url)}: {type(exc).__name__}: {exc}")
+        st.info(
+            "Set `ONEPRICE_DB_URL` or start with `oneprice dashboard --db URL`; "
+            "`oneprice db upgrade` creates it."
+        )
+        st.stop()
+    return url
+
+
+def service_fn(module: str, func: str) -> Callable[..., Any] | None:
+    """``oneprice.services.<module>.<func>``, or None when this installation lacks it."""
+    try:
+        mod = importlib.import_module(f"oneprice.services.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("oneprice.services"):
+            return None
+        raise
+    fn = getattr(mod, func, None)
+    return fn if callable(fn) else None
+
+
+def _call(module: str, func: str, kwargs: dict[str, Any]) -> Any:
+    fn = service_fn(module, func)
+    if fn is None:
+        raise LookupError(f"oneprice.services.{module}.{func} is not available")
+    return fn(**kwargs)
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def _cached_live(module: str, func: str, **kwargs: Any) -> Any:
+    return _call(module, func, kwargs)
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def _cached_data(module: str, func: str, **kwargs: Any) -> Any:
+    return _call(module, func, kwargs)
+
+
+def _report(label: str, module: str, func: str, exc: Exception) -> Unavailable:
+    if isinstance(exc, LookupError) and service_fn(module, func) is None:
+        st.warning(f"{label}: `oneprice.services.{module}.{func}` is not available in this installation.")
+    else:
+        log.exception("%s failed", label)
+        st.error(f"{label} failed: {type(exc).__name__}: {exc}")
+    return UNAVAILABLE
+
+
+def fetch(
+    label: str, module: str, func: str, *, live: bool = False, quiet: bool = False, **kwargs: Any
+) -> Any:
+    """Cached read through a service; on failure show a message (unless ``quiet``), return ``UNAVAILABLE``."""
+    try:
+        cached = _cached_live if live else _cached_data
+        return cached(module, func, **kwargs)
+    except Exception as exc:
+        return UNAVAILABLE if quiet else _report(label, module, func, exc)
+
+
+def act(label: str, module: str, func: str, **kwargs: Any) -> Any:
+    """Uncached call that changes state; clears cached reads so pages show the new state."""
+    try:
+        result = _call(module, func, kwargs)
+    except Exception as exc:
+        return _report(label, module, func, exc)
+    clear_caches()
+    return result
+
+
+def clear_caches() -> None:
+    _cached_live.clear()
+    _cached_data.clear()
+
+
+def empty_state(what: str, command: str) -> None:
+    """Say that there is nothing to show yet and which command fills it."""
+    st.info(f"{what}: run `{command}`")
+
+
+# ---- formatting -------------------------------------------------------------------------------------
+
+
+def num(value: Any) -> float | None:
+    """A float for display and charts (Decimal, str or number); None stays None."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt_pct(value: Any, digits: int = 2) -> str:
+    v = num(value)
+    return "–" if v is None else f"{v * 100:.{digits}f}%"
+
+
+def fmt_prob(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"{v:.3f}"
+
+
+def fmt_money(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"${v:,.2f}"
+
+
+def fmt_age(seconds: Any) -> str:
+    s = num(seconds)
+    if s is None:
+        return "–"
+    s = max(0.0, s)
+    if s < 60:
+        return f"{s:.0f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m {int(s % 60):02d}s"
+    if s < 86400:
+        return f"{int(s // 3600)}h {int(s % 3600 // 60):02d}m"
+    return f"{s / 86400:.1f}d"
+
+
+def fmt_ts(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping | list | tuple | set):
+        return (
+            ", ".join(f"{k}: {v}" for k, v in value.items())
+            if isinstance(value, Mapping)
+            else (", ".join(str(v) for v in value))
+        )
+    return value
+
+
+def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A display frame from service rows: Decimals become floats, nested values become text."""
+    records = [{k: _cell(v) for k, v in r.items() if columns is None or k in columns} for r in rows]
+    df = pd.DataFrame.from_records(records)
+    if columns is not None:
+        df = df.reindex(columns=[c for c in columns if c in df.columns])
+    return df
+
+
+def pick(row: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """The first of ``names`` present (and not None) in ``row``: tolerant of small naming differences."""
+    for n in names:
+        if n in row and row[n] is not None:
+            return row[n]
+    return default

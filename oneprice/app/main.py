@@ -1,0 +1,35 @@
+"""Dashboard entry point: page config and multipage navigation (run with ``oneprice dashboard``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from oneprice.config import get_settings
+from oneprice.log import setup_logging
+
+VIEWS = Path(__file__).parent / "views"
+
+# (script, title, icon, url path); the first page is the default one.
+PAGES: list[tuple[str, str, str, str]] = [
+    ("overview.py", "Overview", ":material/dashboard:", "overview"),
+    ("markets.py", "Markets", ":material/storefront:", "markets"),
+    ("matches.py", "Matches", ":material/join_inner:", "matches"),
+    ("opportunities.py", "Opportunities", ":material/trending_up:", "opportunities"),
+    ("backtests.py", "Backtests", ":material/query_stats:", "backtests"),
+]
+
+
+def main() -> None:
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_json)
+    st.set_page_config(page_title="oneprice", page_icon=":material/balance:", layout="wide")
+    pages = [
+        st.Page(VIEWS / script, title=title, icon=icon, url_path=path, default=i == 0)
+        for i, (script, title, icon, path) in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,125 @@
+"""Markets: search and filter across venues; one market's rules, price history and order book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from oneprice.app import common as ui
+
+url = ui.require_db()
+st.title("Markets")
+
+overview = ui.fetch("Venue overview", "ingest", "overview", url=url)
+venue_names = (
+    [str(ui.pick(v, "name", "venue")) for v in (ui.pick(overview, "venues", default=[]) or [])]
+    if overview
+    else []
+)
+
+c1, c2, c3 = st.columns([3, 2, 1])
+query = c1.text_input(
+    "Search", placeholder="words in the question, e.g. bitcoin, fed, election", key="mk_query"
+)
+venues = c2.multiselect("Venues", venue_names, key="mk_venues")
+status = c3.selectbox("Status", ["any", "open", "closed", "settled"], key="mk_status")
+
+rows = ui.fetch(
+    "Market search",
+    "ingest",
+    "search_markets",
+    query=query.strip(),
+    venues=venues or None,
+    status=None if status == "any" else status,
+    limit=200,
+    url=url,
+)
+if rows is ui.UNAVAILABLE:
+    st.stop()
+if not rows:
+    if query or venues or status != "any":
+        st.info("No market matches these filters.")
+    else:
+        ui.empty_state("No markets yet", "oneprice ingest replay")
+    st.stop()
+
+st.caption(f"{len(rows)} market(s){' (first 200)' if len(rows) >= 200 else ''}")
+st.dataframe(
+    ui.frame(rows, ["id", "venue", "external_id", "question", "status", "close_time", "category"]),
+    hide_index=True,
+    height=300,
+)
+
+labels = {int(r["id"]): f"{r.get('venue')} · {r.get('question')}" for r in rows}
+market_id = st.selectbox("Market detail", list(labels), format_func=lambda i: labels[i], key="mk_detail")
+detail: dict[str, Any] | Any = ui.fetch(
+    "Market detail", "ingest", "market_detail", live=True, market_id=market_id, url=url
+)
+if not detail:
+    st.stop()
+
+st.subheader(str(detail.get("question", "")))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Venue", str(detail.get("venue", "–")))
+m2.metric("Status", str(detail.get("status", "–")))
+m3.metric("Closes", ui.fmt_ts(detail.get("close_time")))
+m4.metric("ID", str(detail.get("external_id", "–")))
+if detail.get("url"):
+    st.markdown(f"[Open on {detail.get('venue')}]({detail['url']})")
+
+with st.expander("Resolution rules", expanded=True):
+    st.text(str(detail.get("rules") or "(the venue published no rules text)"))
+
+outcomes = detail.get("outcomes") or []
+if outcomes:
+    st.dataframe(ui.frame(outcomes), hide_index=True)
+
+st.subheader("Price history")
+history = detail.get("price_history") or []
+if not history:
+    ui.empty_state("No quotes recorded for this market", "oneprice ingest replay")
+else:
+    fig = go.Figure()
+    for outcome in sorted({str(h.get("outcome")) for h in history}):
+        pts = sorted((h for h in history if str(h.get("outcome")) == outcome), key=lambda h: str(h.get("ts")))
+        for field, dash in (("bid", "dot"), ("ask", "dot"), ("last", "solid")):
+            ys = [ui.num(p.get(field)) for p in pts]
+            if any(y is not None for y in ys):
+                fig.add_scatter(
+                    x=[p.get("ts") for p in pts],
+                    y=ys,
+                    mode="lines+markers",
+                    name=f"{outcome} {field}",
+                    line={"dash": dash},
+                )
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title="probability")
+    st.plotly_chart(fig, key="mk_history")
+
+st.subheader("Order book")
+book = detail.get("book") or {}
+books = (
+    list(book.values())
+    if isinstance(book, dict) and not {"bids", "asks"} & set(book)
+    else ([book] if isinstance(book, dict) else list(book))
+)
+if not books:
+    ui.empty_state("No order book snapshot for this market", "oneprice arbitrage scan")
+else:
+    cols = st.columns(len(books))
+    for col, b in zip(cols, books, strict=True):
+        col.markdown(f"**{b.get('outcome', '')}** · {ui.fmt_ts(b.get('ts'))}")
+        bids = [(ui.num(p), ui.num(s)) for p, s in (b.get("bids") or [])]
+        asks = [(ui.num(p), ui.num(s)) for p, s in (b.get("asks") or [])]
+        depth = max(len(bids), len(asks))
+        table = [
+            {
+                "bid size": bids[i][1] if i < len(bids) else None,
+                "bid": bids[i][0] if i < len(bids) else None,
+                "ask": asks[i][0] if i < len(asks) else None,
+                "ask size": asks[i][1] if i < len(asks) else None,
+            }
+            for i in range(depth)
+        ]
+        col.dataframe(ui.frame(table), hide_index=True)

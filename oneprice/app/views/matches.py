@@ -1,0 +1,156 @@
+"""Matches: proposed cross-venue pairs, their deciding facets, both rules side by side, confirm/reject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from oneprice.app import common as ui
+
+RELATIONS = [
+    "equivalent",
+    "inverse",
+    "a_implies_b",
+    "b_implies_a",
+    "mutually_exclusive",
+    "overlapping",
+    "unrelated",
+]
+
+url = ui.require_db()
+st.title("Matches")
+
+flash = st.session_state.pop("mt_flash", None)
+if flash:
+    st.success(flash)
+
+c1, c2, c3 = st.columns([1, 2, 3])
+status = c1.selectbox("Status", ["proposed", "confirmed", "rejected", "any"], key="mt_status")
+min_conf = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="mt_min_conf")
+relations = c3.multiselect("Relations", RELATIONS, key="mt_relations")
+
+matches = ui.fetch(
+    "Matches",
+    "alignment",
+    "list_matches",
+    status=None if status == "any" else status,
+    min_confidence=min_conf,
+    relations=relations or None,
+    limit=500,
+    url=url,
+)
+if matches is ui.UNAVAILABLE:
+    st.stop()
+if not matches:
+    if status == "proposed" and not relations and min_conf == 0:
+        ui.empty_state("No proposed matches", "oneprice align run")
+    else:
+        st.info("No match passes these filters.")
+    st.stop()
+
+
+def _side(m: dict[str, Any], side: str) -> dict[str, Any]:
+    return dict(m.get(f"market_{side}") or {})
+
+
+table = [
+    {
+        "id": m["id"],
+        "relation": m.get("relation"),
+        "confidence": ui.num(m.get("confidence")),
+        "status": m.get("status"),
+        "venue A": _side(m, "a").get("venue"),
+        "market A": _side(m, "a").get("question"),
+        "venue B": _side(m, "b").get("venue"),
+        "market B": _side(m, "b").get("question"),
+    }
+    for m in matches
+]
+st.caption(f"{len(matches)} match(es)")
+st.dataframe(
+    ui.frame(table),
+    hide_index=True,
+    height=260,
+    column_config={
+        "confidence": st.column_config.ProgressColumn(
+            "confidence", min_value=0.0, max_value=1.0, format="%.2f"
+        )
+    },
+)
+
+by_id = {int(m["id"]): m for m in matches}
+
+
+def _label(i: int) -> str:
+    m = by_id[i]
+    conf = ui.num(m.get("confidence")) or 0.0
+    return f"#{i} {m.get('relation')} ({conf:.2f}): {str(_side(m, 'a').get('question', ''))[:80]}"
+
+
+match_id = st.selectbox("Review match", list(by_id), format_func=_label, key="mt_selected")
+m = by_id[match_id]
+
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Relation", str(m.get("relation")))
+k2.metric("Confidence", f"{ui.num(m.get('confidence')) or 0:.2f}")
+k3.metric("Status", str(m.get("status")))
+k4.metric("Method", str(m.get("method") or "–"))
+if m.get("outcome_map"):
+    st.caption(
+        "Hedge map (outcome of B paying when A resolves): "
+        + ", ".join(f"A {k} → B {v}" for k, v in dict(m["outcome_map"]).items())
+    )
+
+st.subheader("Deciding facets")
+explanation = m.get("explanation") or {}
+if isinstance(explanation, dict) and explanation:
+    facets = [
+        {"facet": k, "value": v if isinstance(v, str | int | float | bool) else str(v)}
+        for k, v in explanation.items()
+    ]
+    st.dataframe(ui.frame(facets), hide_index=True)
+elif explanation:
+    st.write(explanation)
+else:
+    st.caption("The model recorded no facets for this match.")
+
+left, right = st.columns(2)
+for col, side in ((left, "a"), (right, "b")):
+    mk = _side(m, side)
+    with col:
+        st.markdown(f"**Market {side.upper()} · {mk.get('venue', '')}** `{mk.get('external_id', '')}`")
+        st.markdown(str(mk.get("question", "")))
+        st.caption(f"Closes {ui.fmt_ts(mk.get('close_time'))}")
+        st.text_area(
+            "Rules",
+            str(mk.get("rules") or "(no rules text)"),
+            height=260,
+            disabled=True,
+            key=f"mt_rules_{side}_{match_id}",
+        )
+
+
+def _decide(decision: str) -> None:
+    result = ui.act(
+        "Saving the decision",
+        "alignment",
+        "decide_match",
+        match_id=match_id,
+        decision=decision,
+        by="dashboard",
+        url=url,
+    )
+    if result is not ui.UNAVAILABLE:
+        st.session_state["mt_flash"] = f"Match #{match_id} {decision}."
+
+
+b1, b2, _ = st.columns([1, 1, 4])
+if b1.button("Confirm", type="primary", key="mt_confirm", icon=":material/check:"):
+    _decide("confirmed")
+    if "mt_flash" in st.session_state:
+        st.rerun()
+if b2.button("Reject", key="mt_reject", icon=":material/close:"):
+    _decide("rejected")
+    if "mt_flash" in st.session_state:
+        st.rerun()

@@ -1,0 +1,68 @@
+"""Dashboard use cases: the command that serves the Streamlit app, and small reads the pages need."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from oneprice.config import get_settings
+
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app" / "main.py"
+
+
+def streamlit_command(port: int, address: str = "127.0.0.1", python: str | None = None) -> list[str]:
+    """The argv that serves the dashboard headless on ``address:port`` without telemetry."""
+    return [
+        python or sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_SCRIPT),
+        "--server.headless",
+        "true",
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def dashboard_env(db_url: str | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the server: ``db_url`` (when given) becomes ``ONEPRICE_DB_URL``."""
+    env = dict(os.environ if base is None else base)
+    if db_url:
+        env["ONEPRICE_DB_URL"] = db_url
+    return env
+
+
+def serve(port: int | None = None, db_url: str | None = None, address: str = "127.0.0.1") -> int:
+    """Serve the dashboard in the foreground until interrupted; returns the server's exit status."""
+    port = port or get_settings().dashboard_port
+    proc = subprocess.Popen(streamlit_command(port, address), env=dashboard_env(db_url))
+
+    def _stop(signum: int, _frame: object) -> None:  # SIGTERM stops the server too, never orphans it
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
