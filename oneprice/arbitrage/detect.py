@@ -75,6 +75,7 @@ class Candidate:
     cost: Decimal | None = None
     fees: Decimal | None = None
     edge_at_target: Decimal | None = None
+    size_at_target: Decimal = ZERO  # min(target size, depth of the complete set)
     max_size: Decimal = ZERO
     ret: Decimal | None = None
     annualized: Decimal | None = None
@@ -240,7 +241,7 @@ def evaluate(
     if best is None:
         cand.excluded = reasons[0] if reasons else "no_depth"
         return cand
-    max_size, shown, at_target, _, legs = best
+    max_size, shown, at_target, cand.size_at_target, legs = best
     cand.legs = _fill_legs(shown, legs)
     cand.size, cand.edge, cand.profit = shown.size, shown.edge, shown.profit
     cand.cost, cand.fees, cand.max_size, cand.edge_at_target = (

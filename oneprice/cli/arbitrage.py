@@ -1,0 +1,171 @@
+"""``oneprice scan`` (once or on a schedule) and ``oneprice deviations``; ``print_scan`` for reuse."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oneprice.services import arbitrage as svc
+
+
+def parse_every(text: str) -> float:
+    """'60s', '5m', '1h' or plain seconds."""
+    mt = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    if not mt:
+        raise typer.BadParameter(f"expected a period like 60s, 5m or 1h, not {text!r}")
+    value = float(mt.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[mt.group(2)]
+    if value <= 0:
+        raise typer.BadParameter("the period must be positive")
+    return value
+
+
+def _d(x: Any, fmt: str = "{:.4f}") -> str:
+    return "-" if x is None else fmt.format(float(x))
+
+
+def _legs(legs: list[dict[str, Any]]) -> str:
+    return " + ".join(f"{lg['venue']}:{lg['outcome']}@{_d(lg.get('avg_price'), '{:.3f}')}" for lg in legs)
+
+
+def print_scan(result: dict[str, Any], console: Console | None = None, max_excluded: int = 20) -> None:
+    """Opportunities (edge, size, fees, annualised return) and excluded candidates with reasons."""
+    con = console or Console()
+    opps, exc = result["opportunities"], result["excluded"]
+    con.print(
+        f"scan run {result['run_id']} ({result['source']}): {result['status']}; {result['pairs']} pairs, "
+        f"{result['books']} books, {len(opps)} opportunities, {result['no_edge']} without edge, "
+        f"{len(exc)} excluded, {result['alerts']} alerts; fetch {result['fetch_s']:.2f}s, "
+        f"total {result['total_s']:.2f}s"
+    )
+    if result.get("error"):
+        con.print(f"[red]scan failed: {result['error']}[/red]")
+    for venue, err in sorted(result["venue_errors"].items()):
+        con.print(f"[yellow]venue {venue}: {err['count']} errors, e.g. {err['errors'][0]}[/yellow]")
+    if opps:
+        t = Table(title="Executable opportunities (per contract, after fees and depth)")
+        for col in (
+            "match",
+            "kind",
+            "pair",
+            "legs",
+            "size",
+            "max",
+            "edge $",
+            "profit $",
+            "fees $",
+            "ann. ret",
+            "risk-adj $",
+            "age s",
+        ):
+            t.add_column(col, overflow="fold")
+        for o in opps:
+            t.add_row(
+                str(o["match_id"]),
+                o["kind"],
+                o["pair"][:70],
+                _legs(o["legs"]),
+                _d(o["size"], "{:.0f}"),
+                _d(o["max_size"], "{:.0f}"),
+                _d(o["edge"]),
+                _d(o["profit"], "{:.2f}"),
+                _d(o["fees"], "{:.2f}"),
+                _d(o["annualized"], "{:.1%}"),
+                _d(o["risk_adjusted_edge"]),
+                _d(o["book_age_s"], "{:.0f}"),
+            )
+        con.print(t)
+    else:
+        con.print("no executable opportunity in this scan")
+    if exc:
+        t = Table(title=f"Excluded candidates ({len(exc)})")
+        for col in ("match", "pair", "reason"):
+            t.add_column(col, overflow="fold")
+        for e in exc[:max_excluded]:
+            t.add_row(str(e["match_id"]), e["pair"][:70], e["excluded_reason"])
+        con.print(t)
+        if len(exc) > max_excluded:
+            con.print(f"... and {len(exc) - max_excluded} more excluded")
+
+
+def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
+    con = console or Console()
+    t = Table(
+        title=f"Deviation summary (persistent: mid gap > {summary['gap_threshold']} in >= "
+        f"{summary['persist_share']:.0%} of observations)"
+    )
+    for col in ("group", "pairs", "obs", "persistent", "share", "mean mid gap", "mean exec edge", "exec > 0"):
+        t.add_column(col)
+    rows = [("all", summary["overall"])]
+    rows += [(f"venues {k}", v) for k, v in summary["by_venue_pair"].items()]
+    rows += [(f"category {k}", v) for k, v in summary["by_category"].items()]
+    for name, g in rows:
+        t.add_row(
+            name,
+            str(g["pairs"]),
+            str(g["observations"]),
+            str(g["persistent_pairs"]),
+            _d(g["share_persistent"], "{:.1%}"),
+            _d(g["mean_mid_gap"]),
+            _d(g["mean_exec_deviation"]),
+            _d(g["share_positive_exec"], "{:.1%}"),
+        )
+    con.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("scan")
+    def scan(
+        once: bool = typer.Option(False, "--once", help="Run one scan and exit."),
+        every: str = typer.Option(None, "--every", help="Scan on a schedule, e.g. 60s, 5m."),
+        source: str = typer.Option(
+            "live", "--source", help="live (venue APIs) or replay (bundled snapshot)."
+        ),
+        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
+        runs: int = typer.Option(None, "--runs", help="With --every: stop after this many scans."),
+    ) -> None:
+        """Scan matched pairs for executable arbitrage, persist the run and alert on news."""
+        if once == (every is not None):
+            raise typer.BadParameter("give exactly one of --once or --every")
+        if source not in svc.SOURCES:
+            raise typer.BadParameter(f"--source must be one of {', '.join(svc.SOURCES)}")
+        con = Console()
+        if once:
+            print_scan(svc.scan_once(source, url), con)
+            return
+        period = parse_every(every)
+        con.print(f"scanning every {period:g}s from {source}; Ctrl-C stops")
+        try:
+            asyncio.run(
+                svc.scan_forever(period, source, url, max_runs=runs, on_result=lambda r: print_scan(r, con))
+            )
+        except KeyboardInterrupt:
+            con.print("stopped")
+
+    @app.command("deviations")
+    def deviations(
+        match: int = typer.Option(None, "--match", help="Show the history of one matched pair."),
+        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
+    ) -> None:
+        """Deviation history of a pair, or the summary over every pair scanned."""
+        con = Console()
+        if match is None:
+            print_summary(svc.deviation_summary(url), con)
+            return
+        t = Table(title=f"Deviation history of match {match}")
+        for col in ("ts", "scan", "mid gap", "exec edge", "size"):
+            t.add_column(col)
+        for r in svc.deviation_history(match, url):
+            t.add_row(
+                str(r["ts"]),
+                str(r["scan_run_id"]),
+                _d(r["mid_gap"]),
+                _d(r["executable_edge"]),
+                _d(r["edge_size"] or Decimal(0), "{:.0f}"),
+            )
+        con.print(t)

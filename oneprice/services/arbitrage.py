@@ -1,0 +1,244 @@
+"""Arbitrage use cases: scan once or on a schedule, opportunities, scan runs and deviation history."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from oneprice.arbitrage import deviations, store
+from oneprice.arbitrage.alerts import AlertPolicy, AlertSink, dispatch, sinks_from_settings
+from oneprice.arbitrage.detect import Candidate, Params
+from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
+from oneprice.config import Settings, get_settings
+from oneprice.core.types import ZERO
+from oneprice.db import models as m
+from oneprice.db import session_scope
+from oneprice.db.base import now_utc
+from oneprice.db.models_arbitrage import ArbOpportunity
+from oneprice.ingest import make_client
+from oneprice.ingest.base import VenueClient
+from oneprice.services.database import engine_for
+
+log = logging.getLogger(__name__)
+SOURCES = ("live", "replay")
+
+
+def params_from(s: Settings) -> Params:
+    return Params(
+        target_size=Decimal(s.arb_target_size),
+        max_book_age_s=s.arb_max_book_age_s,
+        confirmed_confidence=s.arb_confirmed_confidence,
+        mismatch_loss=Decimal(str(s.arb_mismatch_loss)),
+    )
+
+
+def _clients(source: str, venues: set[str]) -> dict[str, VenueClient]:
+    if source == "replay":
+        return {"*": make_client("replay")}
+    out = {}
+    for v in sorted(venues - {"manifold"}):
+        try:
+            out[v] = make_client(v)
+        except KeyError:
+            log.warning("no client registered for venue %s", v)
+    return out
+
+
+def candidate_dict(c: Candidate) -> dict[str, Any]:
+    return {
+        "match_id": c.pair.match_id,
+        "relation": c.pair.relation,
+        "kind": c.kind,
+        "pair": f"{c.pair.market_a.question} <> {c.pair.market_b.question}",
+        "venue_pair": f"{c.pair.market_a.venue}-{c.pair.market_b.venue}",
+        "markets": [
+            f"{c.pair.market_a.venue}:{c.pair.market_a.market_id}",
+            f"{c.pair.market_b.venue}:{c.pair.market_b.market_id}",
+        ],
+        "legs": c.legs,
+        "size": c.size,
+        "max_size": c.max_size,
+        "edge": c.edge,
+        "profit": c.profit,
+        "cost": c.cost,
+        "fees": c.fees,
+        "edge_at_target": c.edge_at_target,
+        "ret": c.ret,
+        "annualized": c.annualized,
+        "days": c.days,
+        "settle_at": c.settle_at,
+        "confidence": c.confidence,
+        "risk_adjusted_edge": c.risk_adjusted_edge,
+        "book_ts": c.book_ts,
+        "book_age_s": c.book_age_s,
+        "mid_gap": c.mid_gap,
+        "excluded_reason": c.excluded,
+    }
+
+
+def _summary(run_id: int, res: ScanResult, alerts: int, error: str | None = None) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "source": res.source,
+        "status": "failed" if error else res.status,
+        "error": error,
+        "pairs": res.pairs,
+        "evaluated": len(res.candidates),
+        "books": res.books,
+        "opportunities": [candidate_dict(c) for c in res.opportunities],
+        "excluded": [candidate_dict(c) for c in res.excluded],
+        "no_edge": sum(1 for c in res.candidates if not c.excluded and not c.is_opportunity),
+        "venue_errors": res.venue_errors,
+        "alerts": alerts,
+        "fetch_s": res.fetch_s,
+        "total_s": res.total_s,
+    }
+
+
+async def scan_once_async(
+    source: str = "live",
+    url: str | None = None,
+    clients: Mapping[str, VenueClient] | None = None,
+    sinks: Sequence[AlertSink] | None = None,
+) -> dict[str, Any]:
+    """One scan: refresh books of hedgeable matches, detect, persist the run, alert. Never raises for
+    a failing venue; an unexpected failure is stored as a failed run and reported."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    s = get_settings()
+    engine = engine_for(url)
+    with session_scope(engine) as sess:
+        pairs = load_pairs(sess, s.arb_min_confidence)
+    own = clients is None
+    venues = {p.market_a.venue for p in pairs} | {p.market_b.venue for p in pairs}
+    use = _clients(source, venues) if clients is None else clients
+    res = ScanResult(source, now_utc(), pairs=len(pairs))
+    error = None
+    try:
+        res = await run_scan(pairs, use, params_from(s), source, s.arb_concurrency_per_venue)
+    except Exception as exc:
+        log.exception("scan failed")
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if own:
+            for c in use.values():
+                await c.aclose()
+    run_id, ids = store.save_run(engine, res, error)
+    policy = AlertPolicy(
+        Decimal(str(s.arb_alert_min_edge)), Decimal(str(s.arb_alert_change)), s.arb_max_book_age_s
+    )
+    alerts = await dispatch(
+        engine, run_id, res.candidates, ids, sinks_from_settings(s) if sinks is None else sinks, policy
+    )
+    if alerts:
+        store.set_alert_count(engine, run_id, alerts)
+    return _summary(run_id, res, alerts, error)
+
+
+def scan_once(
+    source: str = "live",
+    url: str | None = None,
+    clients: Mapping[str, VenueClient] | None = None,
+    sinks: Sequence[AlertSink] | None = None,
+) -> dict[str, Any]:
+    return asyncio.run(scan_once_async(source, url, clients, sinks))
+
+
+async def scan_forever(
+    every_s: float,
+    source: str = "live",
+    url: str | None = None,
+    max_runs: int | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    clients: Mapping[str, VenueClient] | None = None,
+    sinks: Sequence[AlertSink] | None = None,
+) -> int:
+    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done."""
+    loop = asyncio.get_running_loop()
+    done = 0
+    while max_runs is None or done < max_runs:
+        started = loop.time()
+        result = await scan_once_async(source, url, clients, sinks)
+        done += 1
+        if on_result is not None:
+            on_result(result)
+        if max_runs is not None and done >= max_runs:
+            break
+        await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    return done
+
+
+def latest_opportunities(
+    kind: str | None = None, url: str | None = None, include_excluded: bool = True
+) -> list[dict[str, Any]]:
+    """Candidates of the latest finished scan run: opportunities first (best edge), then exclusions."""
+    engine = engine_for(url)
+    run_id = store.latest_run_id(engine)
+    if run_id is None:
+        return []
+    a, b = aliased(m.Market), aliased(m.Market)
+    q = (
+        select(ArbOpportunity, a.question, b.question, a.venue, b.venue, a.external_id, b.external_id)
+        .join(m.Match, m.Match.id == ArbOpportunity.match_id)
+        .join(a, a.id == m.Match.market_a_id)
+        .join(b, b.id == m.Match.market_b_id)
+        .where(ArbOpportunity.scan_run_id == run_id)
+    )
+    if kind:
+        q = q.where(ArbOpportunity.kind == kind)
+    if not include_excluded:
+        q = q.where(ArbOpportunity.is_opportunity.is_(True))
+    out: list[dict[str, Any]] = []
+    with session_scope(engine) as s:
+        for o, qa, qb, va, vb, ea, eb in s.execute(q):
+            out.append(
+                {
+                    "scan_run_id": run_id,
+                    "match_id": o.match_id,
+                    "relation": o.relation,
+                    "kind": o.kind,
+                    "pair": f"{qa} <> {qb}",
+                    "venue_pair": o.venue_pair,
+                    "markets": [f"{va}:{ea}", f"{vb}:{eb}"],
+                    "is_opportunity": o.is_opportunity,
+                    "legs": o.legs,
+                    "size": o.size,
+                    "max_size": o.max_size,
+                    "edge": o.edge,
+                    "edge_at_target": o.edge_at_target,
+                    "profit": o.profit,
+                    "fees": o.fees,
+                    "cost": o.cost,
+                    "ret": o.ret,
+                    "annualized": o.annualized,
+                    "days": o.days,
+                    "settle_at": o.settle_at,
+                    "confidence": o.confidence,
+                    "risk_adjusted_edge": o.risk_adjusted_edge,
+                    "mid_gap": o.mid_gap,
+                    "book_ts": o.book_ts,
+                    "book_age_s": o.book_age_s,
+                    "excluded_reason": o.excluded_reason,
+                }
+            )
+    out.sort(key=lambda r: (not r["is_opportunity"], r["excluded_reason"] is not None, -(r["edge"] or ZERO)))
+    return out
+
+
+def deviation_history(match_id: int, url: str | None = None) -> list[dict[str, Any]]:
+    return deviations.history(engine_for(url), match_id)
+
+
+def deviation_summary(url: str | None = None) -> dict[str, Any]:
+    s = get_settings()
+    return deviations.summary(engine_for(url), s.arb_persist_gap, s.arb_persist_share)
+
+
+def list_scan_runs(limit: int = 20, url: str | None = None) -> list[dict[str, Any]]:
+    return store.list_runs(engine_for(url), limit)
