@@ -1,0 +1,101 @@
+"""The one result type both engines return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TRADE_COLUMNS = [
+    "instrument",
+    "direction",
+    "size",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "entry_fee",
+    "exit_fee",
+    "pnl",
+    "return",
+    "status",
+]
+
+
+@dataclass
+class BacktestResult:
+    """Equity and position per bar, trades (one row per round trip), fees, and what produced them.
+
+    ``equity`` marks open positions to the bar's close (or a quote's mid), with no exit fee.
+    ``trades.status`` is ``closed``, ``open`` (still held at the end, marked at the last price) or
+    ``settled`` (a prediction-market contract paid 0 or 1 at resolution).
+    """
+
+    index: pd.DatetimeIndex
+    equity: np.ndarray
+    position: np.ndarray
+    trades: pd.DataFrame
+    fees: float
+    init_cash: float
+    price: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+    _metrics: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def final_equity(self) -> float:
+        return float(self.equity[-1]) if len(self.equity) else float(self.init_cash)
+
+    def equity_series(self) -> pd.Series:
+        return pd.Series(self.equity, index=self.index, name="equity")
+
+    def drawdown(self) -> np.ndarray:
+        peak = np.maximum.accumulate(self.equity)
+        return self.equity / peak - 1.0
+
+    def metrics(self) -> dict[str, Any]:
+        if self._metrics is None:
+            from oneprice.backtest.metrics import compute_metrics
+
+            self._metrics = compute_metrics(self)
+        return self._metrics
+
+
+def trades_frame(
+    index: pd.DatetimeIndex,
+    tri: np.ndarray,
+    trf: np.ndarray,
+    last_price: float,
+    instrument: str,
+) -> pd.DataFrame:
+    """Trades from the vectorised kernel's arrays (open trades are marked at ``last_price``)."""
+    n = len(tri)
+    if n == 0:
+        return empty_trades()
+    entry_i, exit_i, direction = tri[:, 0], tri[:, 1], tri[:, 2].astype(np.float64)
+    size, entry_p, exit_p, entry_f, exit_f = (trf[:, j] for j in range(5))
+    is_open = exit_i < 0
+    mark = np.where(is_open, last_price, exit_p)
+    pnl = direction * size * (mark - entry_p) - entry_f - np.nan_to_num(exit_f)
+    exit_time = pd.DatetimeIndex(np.where(is_open, np.datetime64("NaT"), index.values[np.maximum(exit_i, 0)]))
+    return pd.DataFrame(
+        {
+            "instrument": instrument,
+            "direction": np.where(direction > 0, "long", "short"),
+            "size": size,
+            "entry_time": index[entry_i],
+            "entry_price": entry_p,
+            "exit_time": exit_time.tz_localize("UTC") if exit_time.tz is None and index.tz else exit_time,
+            "exit_price": exit_p,
+            "entry_fee": entry_f,
+            "exit_fee": np.nan_to_num(exit_f),
+            "pnl": pnl,
+            "return": pnl / (size * entry_p),
+            "status": np.where(is_open, "open", "closed"),
+        }
+    )
+
+
+def empty_trades() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in TRADE_COLUMNS})
