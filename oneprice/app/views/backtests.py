@@ -171,7 +171,7 @@ runs = ui.fetch("Backtest runs", "backtest", "list_runs", limit=50, url=url)
 if runs is ui.UNAVAILABLE:
     st.stop()
 if not runs:
-    ui.empty_state("No backtest runs yet", "oneprice backtest run")
+    ui.empty_state("No backtest runs yet", ui.CMD_BACKTEST)
     st.stop()
 st.dataframe(ui.frame(runs), hide_index=True, height=220)
 ids = [r.get("run_id", r.get("id")) for r in runs]

@@ -42,7 +42,7 @@ if not rows:
     if query or venues or status != "any":
         st.info("No market matches these filters.")
     else:
-        ui.empty_state("No markets yet", "oneprice ingest replay")
+        ui.empty_state("No markets yet", ui.CMD_INGEST)
     st.stop()
 
 st.caption(f"{len(rows)} market(s){' (first 200)' if len(rows) >= 200 else ''}")
@@ -79,7 +79,7 @@ if outcomes:
 st.subheader("Price history")
 history = detail.get("price_history") or []
 if not history:
-    ui.empty_state("No quotes recorded for this market", "oneprice ingest replay")
+    ui.empty_state("No quotes recorded for this market", ui.CMD_INGEST)
 else:
     fig = go.Figure()
     for outcome in sorted({str(h.get("outcome")) for h in history}):
@@ -105,7 +105,7 @@ books = (
     else ([book] if isinstance(book, dict) else list(book))
 )
 if not books:
-    ui.empty_state("No order book snapshot for this market", "oneprice arbitrage scan")
+    ui.empty_state("No order book snapshot for this market", ui.CMD_SCAN)
 else:
     cols = st.columns(len(books))
     for col, b in zip(cols, books, strict=True):

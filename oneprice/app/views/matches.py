@@ -44,7 +44,7 @@ if matches is ui.UNAVAILABLE:
     st.stop()
 if not matches:
     if status == "proposed" and not relations and min_conf == 0:
-        ui.empty_state("No proposed matches", "oneprice align run")
+        ui.empty_state("No proposed matches", ui.CMD_ALIGN)
     else:
         st.info("No match passes these filters.")
     st.stop()

@@ -14,75 +14,122 @@ from oneprice.config import get_settings
 COLUMNS = [
     "match_id",
     "pair",
-    "relation",
+    "venue_pair",
+    "legs",
     "edge",
     "size",
+    "max_size",
     "fees",
-    "annualized_return",
+    "profit",
+    "annualized",
     "book_age_s",
-    "excluded",
+    "confidence",
+    "excluded_reason",
 ]
+COLUMN_CONFIG = {
+    "match_id": st.column_config.NumberColumn("match", format="%d"),
+    "edge": st.column_config.NumberColumn("edge $/contract", format="%.4f"),
+    "size": st.column_config.NumberColumn("size", format="%.0f", help="contracts at the target size"),
+    "max_size": st.column_config.NumberColumn(
+        "max size", format="%.0f", help="contracts while the edge lasts"
+    ),
+    "fees": st.column_config.NumberColumn("fees $", format="%.2f"),
+    "profit": st.column_config.NumberColumn("profit $", format="%.2f"),
+    "annualized": st.column_config.NumberColumn("annualised", format="percent"),
+    "book_age_s": st.column_config.NumberColumn("book age s", format="%.0f"),
+    "confidence": st.column_config.NumberColumn("match conf.", format="%.2f"),
+    "excluded_reason": st.column_config.TextColumn("excluded because"),
+}
+KINDS = {"equivalence": "Equivalence edges", "bound": "No-arbitrage bound violations"}
 
 url = ui.require_db()
 st.title("Opportunities")
-
 refresh_s = max(2.0, float(get_settings().dashboard_refresh_s))
-auto = st.toggle(f"Auto-refresh every {refresh_s:g}s", value=True, key="op_auto")
+
+
+def _legs(legs: Any) -> str:
+    if not isinstance(legs, list):
+        return ""
+    return " + ".join(
+        f"{lg.get('venue')}:{lg.get('outcome')}@{ui.fmt_prob(lg.get('avg_price'))}"
+        for lg in legs
+        if isinstance(lg, dict)
+    )
 
 
 def _row(o: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "match_id": ui.pick(o, "match_id", "id"),
-        "pair": ui.pick(o, "pair", "label", default=""),
-        "relation": o.get("relation"),
-        "edge": ui.num(ui.pick(o, "edge", "net_edge")),
-        "size": ui.num(ui.pick(o, "size", "contracts")),
-        "fees": ui.num(ui.pick(o, "fees", "fee")),
-        "annualized_return": ui.num(ui.pick(o, "annualized_return", "annualised_return", "apr")),
-        "book_age_s": ui.num(ui.pick(o, "book_age_s", "book_age")),
-        "excluded": ui.pick(o, "excluded_reason", "excluded", default=""),
-    }
+    row = {c: o.get(c) for c in COLUMNS}
+    row["legs"] = _legs(o.get("legs"))
+    return row
 
 
-COLUMN_CONFIG = {
-    "edge": st.column_config.NumberColumn("edge / contract", format="%.4f"),
-    "size": st.column_config.NumberColumn("size (contracts)", format="%.0f"),
-    "fees": st.column_config.NumberColumn("fees ($)", format="%.2f"),
-    "annualized_return": st.column_config.NumberColumn("annualised return", format="percent"),
-    "book_age_s": st.column_config.NumberColumn("book age (s)", format="%.0f"),
-}
+def _scan_status() -> None:
+    runs = ui.fetch("Scan runs", "arbitrage", "list_scan_runs", live=True, limit=1, url=url)
+    summary = ui.fetch("Deviation summary", "arbitrage", "deviation_summary", live=True, url=url)
+    overall = dict((summary or {}).get("overall") or {})
+    c = st.columns(6)
+    if runs:
+        r = runs[0]
+        c[0].metric(
+            "Last scan",
+            ui.fmt_ts(r.get("finished_at") or r.get("started_at")),
+            help=f"source {r.get('source')}",
+        )
+        c[1].metric("Opportunities", int(r.get("opportunities") or 0))
+        c[2].metric("Excluded", int(r.get("excluded") or 0))
+    if overall:
+        c[3].metric("Pairs tracked", int(overall.get("pairs") or 0))
+        c[4].metric("Persistent deviations", ui.fmt_pct(overall.get("share_persistent"), 1))
+        c[5].metric("Mean executable deviation", ui.fmt_prob(overall.get("mean_exec_deviation")))
 
 
-@st.fragment(run_every=timedelta(seconds=refresh_s) if auto else None)
+@st.fragment(run_every=timedelta(seconds=refresh_s) if st.session_state.get("op_auto", True) else None)
 def live_table() -> None:
     opps = ui.fetch("Opportunities", "arbitrage", "latest_opportunities", live=True, url=url)
     if opps is ui.UNAVAILABLE:
         return
-    summary = ui.fetch("Deviation summary", "arbitrage", "deviation_summary", live=True, url=url)
-    if summary:
-        items = [
-            (k, v) for k, v in summary.items() if isinstance(v, int | float) and not isinstance(v, bool)
-        ][:6]
-        for col, (k, v) in zip(st.columns(max(len(items), 1)), items, strict=False):
-            col.metric(k.replace("_", " "), f"{v:,.4g}")
+    _scan_status()
     if not opps:
-        ui.empty_state("No opportunities yet", "oneprice arbitrage scan --source replay")
+        ui.empty_state("No scan results yet", ui.CMD_SCAN)
         return
-    rows = [_row(o) for o in opps]
-    kinds = {"equivalence": "Equivalence edges", "bound": "No-arbitrage bound violations"}
-    cols = st.columns(2)
-    for col, (kind, title) in zip(cols, kinds.items(), strict=True):
+    for col, (kind, title) in zip(st.columns(2), KINDS.items(), strict=True):
         with col:
             st.subheader(title)
-            part = [r for r, o in zip(rows, opps, strict=True) if str(o.get("kind", "equivalence")) == kind]
-            if part:
-                st.dataframe(ui.frame(part, COLUMNS), hide_index=True, column_config=COLUMN_CONFIG)
+            mine = [o for o in opps if o.get("kind") == kind]
+            live = [_row(o) for o in mine if o.get("is_opportunity")]
+            rest = [_row(o) for o in mine if not o.get("is_opportunity")]
+            if live:
+                st.dataframe(ui.frame(live, COLUMNS[:-1]), hide_index=True, column_config=COLUMN_CONFIG)
             else:
-                st.caption(f"No {kind} opportunities in the latest scan.")
+                st.caption(f"No executable {kind} opportunity in the latest scan.")
+            if rest:
+                with st.expander(f"Excluded or without edge ({len(rest)})"):
+                    st.dataframe(
+                        ui.frame(rest, ["match_id", "pair", "edge", "excluded_reason"]),
+                        hide_index=True,
+                        column_config=COLUMN_CONFIG,
+                    )
     st.caption(
-        "Edges are net of each venue's fees, walked through book depth; refreshed from the latest scan."
+        f"Latest scan; edges per contract net of each venue's fees, walked through book depth. "
+        f"Refreshes every {refresh_s:g}s."
     )
 
+
+top1, top2 = st.columns([3, 2])
+top1.toggle(f"Auto-refresh every {refresh_s:g}s", value=True, key="op_auto")
+with top2.popover("Scan now"):
+    source = st.radio(
+        "Books from",
+        ["replay", "live"],
+        horizontal=True,
+        key="op_scan_source",
+        help="replay: the bundled snapshot; live: the venues' APIs",
+    )
+    if st.button("Run one scan", key="op_scan"):
+        with st.spinner("Scanning..."):
+            res = ui.act("Scan", "arbitrage", "scan_once", source=source, url=url)
+        if res:
+            st.success(f"Scan run {res.get('run_id')}: {len(res.get('opportunities') or [])} opportunities.")
 
 live_table()
 
@@ -92,35 +139,40 @@ if opps_all is ui.UNAVAILABLE:
     st.stop()
 pairs: dict[int, str] = {}
 for o in opps_all or []:
-    mid = ui.pick(o, "match_id", "id")
-    if mid is not None:
-        pairs.setdefault(int(mid), str(ui.pick(o, "pair", "label", default=f"match {mid}")))
+    if o.get("match_id") is not None:
+        pairs.setdefault(int(o["match_id"]), str(o.get("pair", "")))
 if not pairs:
-    ui.empty_state("No scanned pairs to chart", "oneprice arbitrage scan --source replay")
+    ui.empty_state("No scanned pairs to chart", ui.CMD_SCAN)
     st.stop()
-match_id = st.selectbox("Pair", list(pairs), format_func=lambda i: f"#{i} {pairs[i]}", key="op_pair")
+match_id = st.selectbox("Pair", list(pairs), format_func=lambda i: f"#{i} {pairs[i][:120]}", key="op_pair")
 history = ui.fetch(
     "Deviation history", "arbitrage", "deviation_history", live=True, match_id=match_id, url=url
 )
 if history is ui.UNAVAILABLE:
     st.stop()
 if not history:
-    st.info("No deviation history recorded for this pair yet; every scan adds a point.")
+    st.info(f"No deviation history for this pair yet; every scan adds a point (`{ui.CMD_SCAN}`).")
     st.stop()
-pts = sorted(history, key=lambda h: str(h.get("ts")))
+pts = sorted(history, key=lambda h: h["ts"])
 fig = go.Figure()
 fig.add_scatter(
-    x=[p.get("ts") for p in pts],
+    x=[p["ts"] for p in pts],
     y=[ui.num(p.get("mid_gap")) for p in pts],
     mode="lines+markers",
-    name="mid gap",
+    name="mid-price gap",
 )
 fig.add_scatter(
-    x=[p.get("ts") for p in pts],
+    x=[p["ts"] for p in pts],
     y=[ui.num(p.get("executable_edge")) for p in pts],
     mode="lines+markers",
-    name="executable edge (net)",
+    name="executable edge (after fees, depth)",
 )
 fig.add_hline(y=0, line={"color": "grey", "dash": "dash"})
-fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title="per contract")
+fig.update_layout(
+    height=360,
+    margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    yaxis_title="$ per contract",
+    legend={"orientation": "h"},
+)
 st.plotly_chart(fig, key="op_history")
+st.caption(f"{len(pts)} observation(s), one per scan.")

@@ -14,26 +14,43 @@ st.caption(f"Database: `{ui.safe_url(url)}`")
 
 overview = ui.fetch("Venue overview", "ingest", "overview", url=url)
 if overview is not ui.UNAVAILABLE:
-    venues: list[dict[str, Any]] = list(ui.pick(overview, "venues", default=[]) or [])
-    total = sum(int(ui.pick(v, "markets", "market_count", "count", default=0) or 0) for v in venues)
+    venues: list[dict[str, Any]] = list(overview.get("venues") or [])
+    total = int(overview.get("markets") or 0)
     if total == 0:
-        ui.empty_state("No markets yet", "oneprice ingest replay")
+        ui.empty_state("No markets yet", ui.CMD_INGEST)
     else:
-        cols = st.columns(min(len(venues), 4) + 1)
+        cols = st.columns(2 + min(len(venues), 4))
         cols[0].metric("Markets", f"{total:,}")
-        for col, v in zip(cols[1:], venues, strict=False):
+        cols[1].metric("Quotes", f"{int(overview.get('quotes') or 0):,}")
+        for col, v in zip(cols[2:], venues, strict=False):
             col.metric(
-                str(ui.pick(v, "name", "venue", default="?")),
-                f"{int(ui.pick(v, 'markets', 'market_count', 'count', default=0)):,}",
+                str(v.get("name")), f"{int(v.get('markets') or 0):,}", help=f"{v.get('open_markets', 0)} open"
             )
+    left, right = st.columns(2)
+    with left:
         st.subheader("Venues")
-        st.dataframe(ui.frame(venues), hide_index=True)
+        if venues:
+            st.dataframe(
+                ui.frame(venues, ["name", "kind", "executable", "markets", "open_markets"]), hide_index=True
+            )
+        else:
+            ui.empty_state("No venues yet", ui.CMD_INGEST)
+    with right:
+        st.subheader("Price series")
+        series = list(overview.get("bar_series") or [])
+        if series:
+            st.dataframe(
+                ui.frame(series, ["exchange", "symbol", "timeframe", "bars", "first", "last"]),
+                hide_index=True,
+            )
+        else:
+            ui.empty_state("No OHLCV bars yet", ui.CMD_BARS)
 
 st.subheader("Latest ingest runs")
 runs = ui.fetch("Ingest runs", "ingest", "list_ingest_runs", live=True, limit=20, url=url)
 if runs is not ui.UNAVAILABLE:
     if not runs:
-        ui.empty_state("No ingest runs yet", "oneprice ingest replay")
+        ui.empty_state("No ingest runs yet", ui.CMD_INGEST)
     else:
         st.dataframe(
             ui.frame(
@@ -66,7 +83,7 @@ st.subheader("Latest arbitrage scans")
 scans = ui.fetch("Scan runs", "arbitrage", "list_scan_runs", live=True, limit=20, url=url)
 if scans is not ui.UNAVAILABLE:
     if not scans:
-        ui.empty_state("No scans yet", "oneprice arbitrage scan --source replay")
+        ui.empty_state("No scans yet", ui.CMD_SCAN)
     else:
         st.dataframe(ui.frame(scans), hide_index=True)
 
@@ -74,7 +91,7 @@ st.subheader("Matches")
 matches = ui.fetch("Matches", "alignment", "list_matches", limit=5000, url=url)
 if matches is not ui.UNAVAILABLE:
     if not matches:
-        ui.empty_state("No matches yet", "oneprice align run")
+        ui.empty_state("No matches yet", ui.CMD_ALIGN)
     else:
         by_status: dict[str, int] = {}
         for m in matches:
