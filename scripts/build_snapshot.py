@@ -47,19 +47,41 @@ def listing_rows(src: Path) -> list[dict]:
     rows: list[dict] = []
     for r in json.loads((base / f"kalshi_markets_normalized_{LISTING_DAY}.json").read_text()):
         t = r["id"]
-        rows.append({"venue": "kalshi", "id": t, "event_id": event_ticker(t), "question": r["question"],
-                     "rules": r.get("description") or "", "close_time": iso(r["end_date"]) if r.get("end_date") else None,
-                     "listing": LISTING_DAY})  # fmt: skip
+        rows.append(
+            {
+                "venue": "kalshi",
+                "id": t,
+                "event_id": event_ticker(t),
+                "question": r["question"],
+                "rules": r.get("description") or "",
+                "close_time": iso(r["end_date"]) if r.get("end_date") else None,
+                "listing": LISTING_DAY,
+            }
+        )
     for r in json.loads((base / f"polymarket_markets_normalized_{LISTING_DAY}.json").read_text()):
-        rows.append({"venue": "polymarket", "id": r["id"], "question": r["question"],
-                     "rules": r.get("description") or "", "close_time": iso(r["end_date"]) if r.get("end_date") else None,
-                     "yes_token": r.get("yes_id"), "no_token": r.get("no_id"), "listing": LISTING_DAY})  # fmt: skip
+        rows.append(
+            {
+                "venue": "polymarket",
+                "id": r["id"],
+                "question": r["question"],
+                "rules": r.get("description") or "",
+                "close_time": iso(r["end_date"]) if r.get("end_date") else None,
+                "yes_token": r.get("yes_id"),
+                "no_token": r.get("no_id"),
+                "listing": LISTING_DAY,
+            }
+        )
     return rows
 
 
 def pair_rows(src: Path) -> tuple[list[dict], list[dict]]:
     """Markets of the candidate pairs absent from the listings, and every recorded quote."""
-    path = src / "prediction_markets" / "gagordon1_bet_arbitrage" / "kalshi_polymarket_candidate_pairs_machine_labeled.csv"
+    path = (
+        src
+        / "prediction_markets"
+        / "gagordon1_bet_arbitrage"
+        / "kalshi_polymarket_candidate_pairs_machine_labeled.csv"
+    )
     extra: dict[tuple[str, str], dict] = {}
     quotes: dict[tuple[str, str, str], dict] = {}
     with path.open(newline="") as f:
@@ -68,8 +90,14 @@ def pair_rows(src: Path) -> tuple[list[dict], list[dict]]:
             for s in ("a", "b"):
                 venue = VENUES[r[f"venue_{s}"]]
                 mid = r[f"id_{s}"]
-                m = {"venue": venue, "id": mid, "question": r[f"question_{s}"], "rules": r[f"description_{s}"],
-                     "close_time": iso(r[f"end_date_{s}"]) if r[f"end_date_{s}"] else None, "listing": "candidate_pairs"}  # fmt: skip
+                m = {
+                    "venue": venue,
+                    "id": mid,
+                    "question": r[f"question_{s}"],
+                    "rules": r[f"description_{s}"],
+                    "close_time": iso(r[f"end_date_{s}"]) if r[f"end_date_{s}"] else None,
+                    "listing": "candidate_pairs",
+                }
                 if venue == "kalshi":
                     m["event_id"] = event_ticker(mid)
                 else:
@@ -91,14 +119,30 @@ def bar_rows(src: Path, hourly_days: int) -> list[list[str]]:
             for r in rows:
                 t = datetime.fromisoformat(r["Date"])
                 if t > keep_from:
-                    out.append(["binance", symbol, tf, str(int(t.timestamp())), r["Open"], r["High"], r["Low"],
-                                r["Close"], r["Volume"]])  # fmt: skip
+                    out.append(
+                        [
+                            "binance",
+                            symbol,
+                            tf,
+                            str(int(t.timestamp())),
+                            r["Open"],
+                            r["High"],
+                            r["Low"],
+                            r["Close"],
+                            r["Volume"],
+                        ]
+                    )
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--source", required=True, type=Path, help="shared data directory (holds prediction_markets/, crypto/)")
+    ap.add_argument(
+        "--source",
+        required=True,
+        type=Path,
+        help="shared data directory (holds prediction_markets/, crypto/)",
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--hourly-days", type=int, default=365, help="days of 1h and 4h bars to keep (1d: all)")
     a = ap.parse_args()
@@ -108,11 +152,16 @@ def main() -> None:
     markets = listing + [m for m in extra if (m["venue"], m["id"]) not in seen]
     bars = bar_rows(a.source, a.hourly_days)
     a.out.mkdir(parents=True, exist_ok=True)
-    gz_write(a.out / "markets.jsonl.gz", "".join(json.dumps(m, ensure_ascii=False, sort_keys=True) + "\n" for m in markets))
+    gz_write(
+        a.out / "markets.jsonl.gz",
+        "".join(json.dumps(m, ensure_ascii=False, sort_keys=True) + "\n" for m in markets),
+    )
     qbuf = io.StringIO()
     w = csv.writer(qbuf, lineterminator="\n")
     w.writerow(["venue", "id", "ts", "yes_bid", "yes_ask", "no_bid", "no_ask"])
-    w.writerows([q["venue"], q["id"], q["ts"], q["yes_bid"], q["yes_ask"], q["no_bid"], q["no_ask"]] for q in quotes)
+    w.writerows(
+        [q["venue"], q["id"], q["ts"], q["yes_bid"], q["yes_ask"], q["no_bid"], q["no_ask"]] for q in quotes
+    )
     gz_write(a.out / "quotes.csv.gz", qbuf.getvalue())
     bbuf = io.StringIO()
     w = csv.writer(bbuf, lineterminator="\n")
@@ -125,12 +174,17 @@ def main() -> None:
         "version": 1,
         "as_of": LISTING_DAY,
         "files": {
-            name: {"rows": n, "bytes": (a.out / name).stat().st_size,
-                   "sha256": hashlib.sha256((a.out / name).read_bytes()).hexdigest()}
+            name: {
+                "rows": n,
+                "bytes": (a.out / name).stat().st_size,
+                "sha256": hashlib.sha256((a.out / name).read_bytes()).hexdigest(),
+            }
             for name, n in counts.items()
-        },  # fmt: skip
+        },
         "markets_by_venue": {v: sum(1 for m in markets if m["venue"] == v) for v in ("kalshi", "polymarket")},
-        "markets_by_listing": {k: sum(1 for m in markets if m["listing"] == k) for k in (LISTING_DAY, "candidate_pairs")},
+        "markets_by_listing": {
+            k: sum(1 for m in markets if m["listing"] == k) for k in (LISTING_DAY, "candidate_pairs")
+        },
     }
     (a.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))

@@ -74,7 +74,9 @@ def upsert(
         )
         for rec in session.execute(q):
             existing[tuple(rec[: len(keys)])] = rec[len(keys)] if returning else None
-        stmt = ins_mod.insert(table).values([r for _, r in part])
+        # executemany of one cached statement (SQLAlchemy "insertmanyvalues" batches it into multi-row
+        # INSERT ... RETURNING), instead of compiling a fresh multi-VALUES statement per chunk
+        stmt = ins_mod.insert(table)
         if upd:
             exc = stmt.excluded
             changed = or_(*[table.c[c].is_distinct_from(exc[c]) for c in upd])
@@ -85,7 +87,7 @@ def upsert(
             stmt = stmt.on_conflict_do_nothing(index_elements=key_cols)
         stmt = stmt.returning(*sel_cols)
         touched = 0
-        for rec in session.execute(stmt):
+        for rec in session.execute(stmt, [r for _, r in part]):
             key = tuple(rec[: len(keys)])
             if returning:
                 ids[key] = rec[len(keys)]

@@ -31,11 +31,17 @@ T = TypeVar("T")
 
 @dataclass
 class Page(Generic[T]):
-    """One page of results. ``rejects`` are records skipped with their reasons; ``cursor`` resumes."""
+    """One page of results. ``rejects`` are records skipped with their reasons; ``cursor`` resumes.
+
+    ``quotes`` and ``books`` carry prices observed with the page's markets (a listing's bid/ask, the
+    snapshot's recorded quotes), so they are written in the same transaction as their markets.
+    """
 
     items: list[T] = field(default_factory=list)
     rejects: list[ParseError] = field(default_factory=list)
     cursor: str | None = None  # where the *next* page starts; None on the last page
+    quotes: list[Quote] = field(default_factory=list)
+    books: list[OrderBook] = field(default_factory=list)
 
 
 class VenueClient:

@@ -19,7 +19,7 @@ def _text(name: str) -> str:
 
 
 def manifest() -> dict[str, Any]:
-    return json.loads(resources.files(PACKAGE).joinpath("manifest.json").read_text())  # type: ignore[no-any-return]
+    return json.loads(resources.files(PACKAGE).joinpath("manifest.json").read_text())
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +35,7 @@ def quote_records() -> tuple[dict[str, str], ...]:
 
 
 def bar_records() -> Iterator[list[str]]:
-    """Bar rows: exchange, symbol, timeframe, ts (epoch seconds, open time), open, high, low, close, volume."""
+    """Bar rows: exchange, symbol, timeframe, ts (epoch s, open time), open, high, low, close, volume."""
     reader = csv.reader(io.StringIO(_text("bars.csv.gz")))
     next(reader)
     yield from reader

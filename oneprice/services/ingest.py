@@ -1,0 +1,229 @@
+"""Ingest use case: pull a source (venue, exchange or the bundled snapshot) into the database.
+
+Each page is written in ONE transaction together with the run's counters and checkpoint, so a run killed
+midway leaves no half-written page; the next run of the same source and parameters resumes from the
+checkpoint. Re-ingesting unchanged data updates nothing. Malformed records are counted by reason in
+``ingest_runs.rejects`` and never stop a run; a failing source is recorded as a failed run.
+The dashboard's read functions (overview, search, market detail, runs) live in ``ingest_queries``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from oneprice.core import OnePriceError
+from oneprice.db import IngestRun, session_scope
+from oneprice.db.base import now_utc
+from oneprice.ingest import make_client, snapshot
+from oneprice.ingest.base import Capability, Page, VenueClient
+from oneprice.ingest.store import WriteCounts, write_page
+from oneprice.services.database import engine_for
+from oneprice.services.ingest_queries import list_ingest_runs, market_detail, overview, search_markets
+
+__all__ = [
+    "IngestSummary",
+    "ingest",
+    "ingest_async",
+    "list_ingest_runs",
+    "market_detail",
+    "overview",
+    "search_markets",
+]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int | None, str], None]  # (items done in this page, total if known, stage)
+Stream = tuple[str, Callable[[str | None], AsyncIterator[Page[Any]]]]
+
+
+@dataclass
+class IngestSummary:
+    run_id: int
+    source: str
+    status: str
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejects: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    resumed_from: int | None = None
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _streams(
+    source: str,
+    client: VenueClient,
+    limit: int | None,
+    symbols: list[str],
+    timeframe: str,
+    since: datetime,
+    until: datetime | None,
+) -> list[Stream]:
+    def bars(sym: str, tf: str, start: datetime) -> Callable[[str | None], AsyncIterator[Page[Any]]]:
+        def run(cursor: str | None) -> AsyncIterator[Page[Any]]:
+            s = datetime.fromtimestamp(int(cursor) / 1000, UTC) if cursor else start
+            return client.ohlcv(sym, tf, s, until)
+
+        return run
+
+    if source == "replay":
+        from oneprice.ingest.venues.replay import ReplayClient
+
+        assert isinstance(client, ReplayClient)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        out: list[Stream] = [("markets", lambda c: client.markets(cursor=c, limit=limit))]
+        out += [(f"bars:{sym}:{tf}", bars(sym, tf, epoch)) for _ex, sym, tf in client.series()]
+        return out
+    if client.supports(Capability.OHLCV):
+        return [(f"bars:{sym}:{timeframe}", bars(sym, timeframe, since)) for sym in symbols]
+    if client.supports(Capability.EVENTS):
+        return [("events", lambda c: client.events(cursor=c, limit=limit))]
+    return [("markets", lambda c: client.markets(cursor=c, limit=limit))]
+
+
+def _resumable(session: Any, source: str, params: dict[str, Any]) -> IngestRun | None:
+    last = session.scalars(
+        select(IngestRun).where(IngestRun.source == source).order_by(IngestRun.id.desc())
+    ).first()
+    if last is None or last.status not in ("running", "failed"):
+        return None
+    cp = last.checkpoint or {}
+    return last if cp.get("params") == params and cp.get("stream") is not None else None
+
+
+async def ingest_async(
+    source: str,
+    url: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    *,
+    symbol: str | None = None,
+    timeframe: str = "1h",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    client: VenueClient | None = None,
+    **overrides: Any,
+) -> IngestSummary:
+    """Async form of :func:`ingest` (for callers already inside an event loop)."""
+    engine = engine_for(url)
+    symbols = [s.strip() for s in (symbol or "BTC/USDT").split(",") if s.strip()]
+    start = since or (datetime.now(UTC) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    params = {
+        "limit": limit,
+        "symbols": symbols if source.startswith("ccxt") else None,
+        "timeframe": timeframe if source.startswith("ccxt") else None,
+        "since": start.isoformat() if source.startswith("ccxt") else None,
+        "until": until.isoformat() if until else None,
+    }
+    with session_scope(engine) as s:
+        old = _resumable(s, source, params)
+        stream_i, cursor = (old.checkpoint["stream"], old.checkpoint.get("cursor")) if old else (0, None)
+        run = IngestRun(source=source, checkpoint={"params": params, "stream": stream_i, "cursor": cursor})
+        s.add(run)
+        s.flush()
+        if old is not None:
+            old.status = "failed"
+            old.errors = [*(old.errors or []), f"interrupted; resumed by run {run.id}"]
+            old.finished_at = old.finished_at or now_utc()
+            run.checkpoint = {**run.checkpoint, "resumed_from": old.id}
+            log.info("ingest %s: resuming run %s at stream %s cursor %s", source, old.id, stream_i, cursor)
+        summary = IngestSummary(run.id, source, "running", resumed_from=old.id if old else None)
+    rejects: Counter[str] = Counter()
+    total = snapshot.manifest()["files"]["markets.jsonl.gz"]["rows"] if source == "replay" else None
+    own = client is None
+    known: set[str] = set()
+    try:
+        client = client or make_client(source, **overrides)
+        streams = _streams(source, client, limit, symbols, timeframe, start, until)
+        for i in range(stream_i, len(streams)):
+            name, open_stream = streams[i]
+            async for page in open_stream(cursor if i == stream_i else None):
+                with session_scope(engine) as s:
+                    wc: WriteCounts = write_page(s, page, known)
+                    rejects.update(e.reason for e in page.rejects)
+                    if wc.orphans:
+                        rejects["unknown_market"] += wc.orphans
+                    summary.fetched += wc.fetched
+                    summary.inserted += wc.counts.inserted
+                    summary.updated += wc.counts.updated
+                    for t, c in wc.by_table.items():
+                        agg = summary.tables.setdefault(t, {"inserted": 0, "updated": 0, "unchanged": 0})
+                        agg["inserted"] += c.inserted
+                        agg["updated"] += c.updated
+                        agg["unchanged"] += c.unchanged
+                    summary.rejects = dict(rejects)
+                    summary.rejected = sum(rejects.values())
+                    done = page.cursor is None
+                    cp = {
+                        "params": params,
+                        "stream": i + 1 if done else i,
+                        "cursor": None if done else page.cursor,
+                        "stage": name,
+                        "tables": summary.tables,
+                    }
+                    if summary.resumed_from:
+                        cp["resumed_from"] = summary.resumed_from
+                    s.execute(
+                        update(IngestRun)
+                        .where(IngestRun.id == summary.run_id)
+                        .values(
+                            fetched=summary.fetched,
+                            inserted=summary.inserted,
+                            updated=summary.updated,
+                            rejected=summary.rejected,
+                            rejects=summary.rejects,
+                            checkpoint=cp,
+                        )
+                    )
+                if progress:
+                    progress(wc.fetched, total if name == "markets" else None, name)
+        summary.status = "ok"
+    except Exception as exc:  # a failing source is a failed run, never a crash of the caller
+        summary.status = "failed"
+        summary.errors.append(f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(exc, OnePriceError | OSError):
+            log.error("ingest %s failed: %s", source, summary.errors[-1])
+        else:
+            log.exception("ingest %s failed unexpectedly", source)
+    except BaseException as exc:  # interrupted: record it, keep the checkpoint, re-raise
+        summary.status = "failed"
+        summary.errors.append(f"interrupted: {type(exc).__name__}")
+        _finish(engine, summary)
+        raise
+    finally:
+        if own and client is not None:
+            await client.aclose()
+    _finish(engine, summary)
+    return summary
+
+
+def _finish(engine: Any, summary: IngestSummary) -> None:
+    with session_scope(engine) as s:
+        s.execute(
+            update(IngestRun)
+            .where(IngestRun.id == summary.run_id)
+            .values(status=summary.status, errors=summary.errors, finished_at=now_utc())
+        )
+
+
+def ingest(
+    source: str,
+    url: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    **kwargs: Any,
+) -> IngestSummary:
+    """Ingest ``source`` ("kalshi", "polymarket", "manifold", "predictit", "ccxt:<exchange>", "replay").
+
+    ``kwargs``: ``symbol`` (comma-separated ccxt symbols), ``timeframe``, ``since``, ``until`` for ccxt;
+    ``client`` (a ready ``VenueClient``) or client overrides such as ``base_url=``, ``rate_per_s=``.
+    """
+    return asyncio.run(ingest_async(source, url, limit, progress, **kwargs))
