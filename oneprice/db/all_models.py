@@ -2,3 +2,4 @@
 
 import oneprice.db.models  # noqa: F401
 import oneprice.db.models_arbitrage  # noqa: F401
+import oneprice.db.models_backtest  # noqa: F401
