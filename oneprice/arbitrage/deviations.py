@@ -4,7 +4,8 @@ Each scan stores, per priced pair, the mid-price gap (the violation of the pair'
 relation at mid prices: |gap| for equivalence, P(A) - P(B) for A implies B, P(A) + P(B) - 1 for
 exclusive pairs) and the executable edge at the target size after walking both books and fees.
 A pair's deviation is *persistent* when its mid gap exceeds ``gap`` in at least ``share`` of at
-least two observations. The execution-aware deviation is the executable edge per contract.
+least two observations. The mean mid deviation counts a respected bound as 0; the execution-aware
+deviation is the executable edge per contract at the target size (negative when costs exceed the gap).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _group(pairs: list[dict[str, Any]]) -> dict[str, Any]:
         "observations": sum(p["n"] for p in pairs),
         "persistent_pairs": sum(p["persistent"] for p in pairs),
         "share_persistent": round(sum(p["persistent"] for p in pairs) / len(pairs), 4) if pairs else 0.0,
-        "mean_mid_gap": round(fmean(gaps), 6) if gaps else None,
+        "mean_mid_gap": round(fmean(max(g, 0.0) for g in gaps), 6) if gaps else None,
         "mean_exec_deviation": round(fmean(edges), 6) if edges else None,
         "share_positive_exec": round(sum(e > 0 for e in edges) / len(edges), 4) if edges else None,
     }

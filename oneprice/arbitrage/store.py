@@ -22,7 +22,16 @@ def q8(x: Decimal | None) -> Decimal | None:
 
 
 def venue_pair(c: Candidate) -> str:
-    return f"{c.pair.market_a.venue}-{c.pair.market_b.venue}"
+    return "-".join(sorted((c.pair.market_a.venue, c.pair.market_b.venue)))
+
+
+def series(c: Candidate) -> str:
+    """Fallback category: the Kalshi series (event ticker prefix) of either leg."""
+    for mk in (c.pair.market_a, c.pair.market_b):
+        ticker = mk.extra.get("event_ticker") if mk.venue == "kalshi" else None
+        if ticker:
+            return f"kalshi:{str(ticker).split('-', 1)[0]}"
+    return ""
 
 
 def _opportunity_row(run_id: int, c: Candidate) -> dict[str, Any]:
@@ -55,7 +64,7 @@ def _opportunity_row(run_id: int, c: Candidate) -> dict[str, Any]:
 
 
 def _deviation_row(run_id: int, c: Candidate, ts: datetime) -> dict[str, Any]:
-    cat = c.pair.market_a.category or c.pair.market_b.category or "uncategorized"
+    cat = c.pair.market_a.category or c.pair.market_b.category or series(c) or "uncategorized"
     return {
         "match_id": c.pair.match_id,
         "scan_run_id": run_id,

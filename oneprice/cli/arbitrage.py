@@ -29,13 +29,33 @@ def _d(x: Any, fmt: str = "{:.4f}") -> str:
     return "-" if x is None else fmt.format(float(x))
 
 
+SHORT = {"kalshi": "K", "polymarket": "PM", "predictit": "PI", "manifold": "MF"}
+
+
 def _legs(legs: list[dict[str, Any]]) -> str:
-    return " + ".join(f"{lg['venue']}:{lg['outcome']}@{_d(lg.get('avg_price'), '{:.3f}')}" for lg in legs)
+    return " + ".join(
+        f"{SHORT.get(lg['venue'], lg['venue'])}:{lg['outcome']}@{_d(lg.get('avg_price'), '{:.3f}')}"
+        for lg in legs
+    )
+
+
+def reason_counts(excluded: list[dict[str, Any]]) -> dict[str, int]:
+    """Excluded candidates per reason code (the text before the first colon)."""
+    out: dict[str, int] = {}
+    for e in excluded:
+        code = (e["excluded_reason"] or "").split(":", 1)[0]
+        out[code] = out.get(code, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def wide_console() -> Console:
+    """A console at least 150 columns wide when output is not a terminal (logs, the demo, pipes)."""
+    return Console() if Console().is_terminal else Console(width=150)
 
 
 def print_scan(result: dict[str, Any], console: Console | None = None, max_excluded: int = 20) -> None:
     """Opportunities (edge, size, fees, annualised return) and excluded candidates with reasons."""
-    con = console or Console()
+    con = console or wide_console()
     opps, exc = result["opportunities"], result["excluded"]
     con.print(
         f"scan run {result['run_id']} ({result['source']}): {result['status']}; {result['pairs']} pairs, "
@@ -83,11 +103,12 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
     else:
         con.print("no executable opportunity in this scan")
     if exc:
-        t = Table(title=f"Excluded candidates ({len(exc)})")
+        counts = ", ".join(f"{k} {v}" for k, v in reason_counts(exc).items())
+        t = Table(title=f"Excluded candidates ({len(exc)}: {counts})")
         for col in ("match", "pair", "reason"):
             t.add_column(col, overflow="fold")
         for e in exc[:max_excluded]:
-            t.add_row(str(e["match_id"]), e["pair"][:70], e["excluded_reason"])
+            t.add_row(str(e["match_id"]), e["pair"][:60], e["excluded_reason"])
         con.print(t)
         if len(exc) > max_excluded:
             con.print(f"... and {len(exc) - max_excluded} more excluded")
@@ -99,7 +120,16 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         title=f"Deviation summary (persistent: mid gap > {summary['gap_threshold']} in >= "
         f"{summary['persist_share']:.0%} of observations)"
     )
-    for col in ("group", "pairs", "obs", "persistent", "share", "mean mid gap", "mean exec edge", "exec > 0"):
+    for col in (
+        "group",
+        "pairs",
+        "obs",
+        "persistent",
+        "share",
+        "mean mid deviation",
+        "mean exec edge",
+        "exec > 0",
+    ):
         t.add_column(col)
     rows = [("all", summary["overall"])]
     rows += [(f"venues {k}", v) for k, v in summary["by_venue_pair"].items()]
@@ -134,7 +164,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give exactly one of --once or --every")
         if source not in svc.SOURCES:
             raise typer.BadParameter(f"--source must be one of {', '.join(svc.SOURCES)}")
-        con = Console()
+        con = wide_console()
         if once:
             print_scan(svc.scan_once(source, url), con)
             return
@@ -153,7 +183,7 @@ def register(app: typer.Typer) -> None:
         url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
     ) -> None:
         """Deviation history of a pair, or the summary over every pair scanned."""
-        con = Console()
+        con = wide_console()
         if match is None:
             print_summary(svc.deviation_summary(url), con)
             return
