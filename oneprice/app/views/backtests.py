@@ -38,8 +38,8 @@ def _param_input(name: str, spec: Any, key: str) -> Any:
                 step=1,
                 key=key,
                 help=help_text,
-                min_value=info.get("min"),
-                max_value=info.get("max"),
+                min_value=None if info.get("min") is None else int(info["min"]),
+                max_value=None if info.get("max") is None else int(info["max"]),
             )
         )
     if isinstance(default, float) or info.get("type") in ("float", "number"):
@@ -58,27 +58,67 @@ def _param_input(name: str, spec: Any, key: str) -> Any:
     return st.text_input(name, value="" if default is None else str(default), key=key, help=help_text)
 
 
+def _series() -> list[dict[str, Any]]:
+    overview = ui.fetch("Bar series", "ingest", "overview", quiet=True, url=url)
+    return list((overview or {}).get("bar_series") or [])
+
+
+def _day(value: Any, fallback: date) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            return fallback
+    return fallback
+
+
 def _run_form(strategies: dict[str, Any]) -> None:
-    name = st.selectbox("Strategy", list(strategies), key="bt_strategy")
+    c0, c1 = st.columns(2)
+    name = c0.selectbox("Strategy", list(strategies), key="bt_strategy")
+    series = _series()
+    labels = {
+        i: f"{s['exchange']} {s['symbol']} {s['timeframe']} ({s['bars']} bars)" for i, s in enumerate(series)
+    }
+    chosen = (
+        c1.selectbox("Bars", list(labels), format_func=lambda i: labels[i], key="bt_series")
+        if series
+        else None
+    )
+    if chosen is None:
+        c1.caption(f"No bars stored: run `{ui.CMD_BARS}` or `{ui.CMD_INGEST}`; or type a series below.")
+    picked = series[chosen] if chosen is not None else {}
     with st.form("bt_form"):
         c1, c2, c3 = st.columns(3)
-        symbol = c1.text_input("Symbol", "BTC/USDT", key="bt_symbol")
-        timeframe = c2.selectbox("Timeframe", ["1h", "4h", "1d"], index=2, key="bt_timeframe")
-        exchange = c3.text_input("Exchange", "binance", key="bt_exchange")
+        symbol = c1.text_input("Symbol", str(picked.get("symbol", "BTC/USDT")), key=f"bt_symbol_{chosen}")
+        tfs = ["1h", "4h", "1d"]
+        tf = str(picked.get("timeframe", "1d"))
+        timeframe = c2.selectbox(
+            "Timeframe", tfs, index=tfs.index(tf) if tf in tfs else 2, key=f"bt_tf_{chosen}"
+        )
+        exchange = c3.text_input(
+            "Exchange", str(picked.get("exchange", "binance")), key=f"bt_exchange_{chosen}"
+        )
         d1, d2, d3 = st.columns(3)
-        start = d1.date_input("Start", date(2024, 1, 1), key="bt_start")
-        end = d2.date_input("End", date(2025, 2, 1), key="bt_end")
+        start = d1.date_input("Start", _day(picked.get("first"), date(2024, 1, 1)), key=f"bt_start_{chosen}")
+        end = d2.date_input("End", _day(picked.get("last"), date(2025, 2, 1)), key=f"bt_end_{chosen}")
         fee = d3.number_input(
             "Fee per trade (fraction)", 0.0, 0.05, 0.001, 0.0005, format="%.4f", key="bt_fee"
         )
-        schema = strategies.get(name) or {}
+        spec = strategies.get(name) or {}
+        schema = spec.get("params", spec) if isinstance(spec, dict) else {}
+        if isinstance(spec, dict) and spec.get("help"):
+            st.caption(str(spec["help"]))
+        if isinstance(spec, dict) and spec.get("needs_signal"):
+            st.caption("This strategy trades a stored signal series (the `signals` table).")
         params: dict[str, Any] = {}
         if isinstance(schema, dict) and schema:
             st.markdown("**Parameters**")
             pcols = st.columns(min(len(schema), 4))
-            for i, (pname, spec) in enumerate(schema.items()):
+            for i, (pname, pspec) in enumerate(schema.items()):
                 with pcols[i % len(pcols)]:
-                    params[pname] = _param_input(pname, spec, key=f"bt_p_{name}_{pname}")
+                    params[pname] = _param_input(pname, pspec, key=f"bt_p_{name}_{pname}")
         submitted = st.form_submit_button("Run backtest", type="primary")
     if submitted:
         with st.spinner("Running the backtest..."):
@@ -90,7 +130,7 @@ def _run_form(strategies: dict[str, Any]) -> None:
                 symbol=symbol,
                 timeframe=timeframe,
                 start=datetime.combine(start, time.min, UTC),
-                end=datetime.combine(end, time.min, UTC),
+                end=datetime.combine(end, time.max, UTC),
                 fee=float(fee),
                 params=params,
                 exchange=exchange,

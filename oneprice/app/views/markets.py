@@ -61,13 +61,17 @@ if not detail:
     st.stop()
 
 st.subheader(str(detail.get("question", "")))
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Venue", str(detail.get("venue", "–")))
-m2.metric("Status", str(detail.get("status", "–")))
-m3.metric("Closes", ui.fmt_ts(detail.get("close_time")))
-m4.metric("ID", str(detail.get("external_id", "–")))
+facts = [
+    f"**{detail.get('venue', '–')}**",
+    f"status **{detail.get('status', '–')}**",
+    f"closes **{ui.fmt_ts(detail.get('close_time'))}**",
+    f"id `{detail.get('external_id', '–')}`",
+]
+if detail.get("category"):
+    facts.append(f"category {detail['category']}")
 if detail.get("url"):
-    st.markdown(f"[Open on {detail.get('venue')}]({detail['url']})")
+    facts.append(f"[open on {detail.get('venue')}]({detail['url']})")
+st.markdown(" · ".join(facts))
 
 with st.expander("Resolution rules", expanded=True):
     st.text(str(detail.get("rules") or "(the venue published no rules text)"))

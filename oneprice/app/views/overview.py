@@ -19,10 +19,11 @@ if overview is not ui.UNAVAILABLE:
     if total == 0:
         ui.empty_state("No markets yet", ui.CMD_INGEST)
     else:
-        cols = st.columns(2 + min(len(venues), 4))
+        shown = [v for v in venues if v.get("markets")][:4]
+        cols = st.columns(2 + len(shown))
         cols[0].metric("Markets", f"{total:,}")
         cols[1].metric("Quotes", f"{int(overview.get('quotes') or 0):,}")
-        for col, v in zip(cols[2:], venues, strict=False):
+        for col, v in zip(cols[2:], shown, strict=True):
             col.metric(
                 str(v.get("name")), f"{int(v.get('markets') or 0):,}", help=f"{v.get('open_markets', 0)} open"
             )
