@@ -62,8 +62,8 @@ def _streams(
     source: str,
     client: VenueClient,
     limit: int | None,
-    symbols: list[str],
-    timeframe: str,
+    symbols: list[str] | None,
+    timeframe: str | None,
     since: datetime,
     until: datetime | None,
 ) -> list[Stream]:
@@ -80,10 +80,15 @@ def _streams(
         assert isinstance(client, ReplayClient)
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
         out: list[Stream] = [("markets", lambda c: client.markets(cursor=c, limit=limit))]
-        out += [(f"bars:{sym}:{tf}", bars(sym, tf, epoch)) for _ex, sym, tf in client.series()]
+        out += [
+            (f"bars:{sym}:{tf}", bars(sym, tf, epoch))
+            for _ex, sym, tf in client.series()
+            if (not symbols or sym in symbols) and (not timeframe or tf == timeframe)
+        ]
         return out
     if client.supports(Capability.OHLCV):
-        return [(f"bars:{sym}:{timeframe}", bars(sym, timeframe, since)) for sym in symbols]
+        tf = timeframe or "1h"
+        return [(f"bars:{sym}:{tf}", bars(sym, tf, since)) for sym in symbols or ["BTC/USDT"]]
     if client.supports(Capability.EVENTS):
         return [("events", lambda c: client.events(cursor=c, limit=limit))]
     return [("markets", lambda c: client.markets(cursor=c, limit=limit))]
@@ -106,7 +111,7 @@ async def ingest_async(
     progress: Progress | None = None,
     *,
     symbol: str | None = None,
-    timeframe: str = "1h",
+    timeframe: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     client: VenueClient | None = None,
@@ -114,12 +119,12 @@ async def ingest_async(
 ) -> IngestSummary:
     """Async form of :func:`ingest` (for callers already inside an event loop)."""
     engine = engine_for(url)
-    symbols = [s.strip() for s in (symbol or "BTC/USDT").split(",") if s.strip()]
+    symbols = [s.strip() for s in symbol.split(",") if s.strip()] if symbol else None
     start = since or (datetime.now(UTC) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
     params = {
         "limit": limit,
-        "symbols": symbols if source.startswith("ccxt") else None,
-        "timeframe": timeframe if source.startswith("ccxt") else None,
+        "symbols": symbols,
+        "timeframe": timeframe,
         "since": start.isoformat() if source.startswith("ccxt") else None,
         "until": until.isoformat() if until else None,
     }

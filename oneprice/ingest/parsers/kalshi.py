@@ -64,11 +64,11 @@ def tick_size(d: Mapping[str, Any]) -> str:
 
 
 def _bid(p: Decimal | None) -> Decimal | None:
-    return p if p else None  # a bid of 0 means no bid
+    return p if p is not None and 0 < p < ONE else None  # Kalshi reports "no bid" as 0 (or 100c)
 
 
 def _ask(p: Decimal | None) -> Decimal | None:
-    return p if p is not None and p < ONE else None  # an ask of 1.00 means no ask
+    return p if p is not None and 0 < p < ONE else None  # ... and "no ask" as 100c (or 0)
 
 
 def parse_market(d: Any, ts: datetime, event: Mapping[str, Any] | None = None) -> tuple[Market, list[Quote]]:

@@ -13,20 +13,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from oneprice.core import Market, Outcome, ParseError, Quote
-from oneprice.ingest.parsers.common import opt_str, parse_time, prob, record, req_str
+from oneprice.ingest.parsers.common import opt_str, prob, record, req_str
 
 VENUE = "predictit"
 EASTERN = ZoneInfo("America/New_York")
 
 
-def market_time(d: Mapping[str, Any]) -> datetime | None:
-    raw = d.get("timeStamp")
-    if not isinstance(raw, str) or not raw:
+def eastern(raw: Any, key: str, rid: str | None = None) -> datetime | None:
+    """PredictIt wall-clock text (US Eastern, no offset, up to 7 fractional digits) to aware UTC."""
+    if raw in (None, "", "NA", "N/A"):
         return None
+    if not isinstance(raw, str):
+        raise ParseError(f"bad_time:{key}", repr(raw)[:80], rid)
+    head, _, frac = raw.partition(".")
     try:
-        t = datetime.fromisoformat(raw[:26])
+        t = datetime.fromisoformat(head + ("." + frac[:6] if frac else ""))
     except ValueError:
-        return None
+        raise ParseError(f"bad_time:{key}", raw[:80], rid) from None
     return (t.replace(tzinfo=EASTERN) if t.tzinfo is None else t).astimezone(UTC)
 
 
@@ -38,8 +41,7 @@ def parse_contract(m: Mapping[str, Any], c: Any, ts: datetime) -> tuple[Market, 
     mname = req_str(m, "name", rid=key)
     cname = opt_str(c, "name")
     question = mname if not cname or cname == mname else f"{mname}: {cname}"
-    end = c.get("dateEnd")
-    close = parse_time(end, "dateEnd", key) if end not in (None, "", "NA", "N/A") else None
+    close = eastern(c.get("dateEnd"), "dateEnd", key)
     last = prob(c.get("lastTradePrice"), "lastTradePrice", key)
     yes_ask = prob(c.get("bestBuyYesCost"), "bestBuyYesCost", key)
     yes_bid = prob(c.get("bestSellYesCost"), "bestSellYesCost", key)
@@ -78,7 +80,7 @@ def parse_all(d: Any, fetched: datetime) -> tuple[list[Market], list[Quote], lis
             contracts = m.get("contracts")
             if not isinstance(contracts, list):
                 raise ParseError("missing_field:contracts", record_id=str(m.get("id")))
-            ts = market_time(m) or fetched
+            ts = eastern(m.get("timeStamp"), "timeStamp", str(m.get("id"))) or fetched
         except ParseError as exc:
             rejects.append(exc)
             continue

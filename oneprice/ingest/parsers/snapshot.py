@@ -68,15 +68,19 @@ def parse_quotes(d: Mapping[str, str]) -> list[Quote]:
     ts = parse_time(d.get("ts"), "ts", mid)
     if ts is None:
         raise ParseError("missing_field:ts", record_id=mid)
-    yb, ya = prob(d.get("yes_bid"), "yes_bid", mid), prob(d.get("yes_ask"), "yes_ask", mid)
-    nb, na = prob(d.get("no_bid"), "no_bid", mid), prob(d.get("no_ask"), "no_ask", mid)
+    yb, ya, nb, na = (_quoted(prob(d.get(k), k, mid)) for k in ("yes_bid", "yes_ask", "no_bid", "no_ask"))
     return [Quote(venue, mid, "Yes", ts, yb, ya), Quote(venue, mid, "No", ts, nb, na)]
 
 
+def _quoted(p: Decimal | None) -> Decimal | None:
+    """The recording writes "no bid" as 0 and "no ask" as 1; neither is a tradable price."""
+    return p if p is not None and 0 < p < 1 else None
+
+
 def one_level_book(q: Quote, depth: Decimal) -> OrderBook:
-    """A book with one level of ``depth`` contracts at the recorded best bid and ask (zero bids dropped)."""
-    bids = [Level(q.bid, depth)] if q.bid else []
-    asks = [Level(q.ask, depth)] if q.ask is not None and q.ask < 1 else []
+    """A book with one level of ``depth`` contracts at the recorded best bid and at the best ask."""
+    bids = [Level(q.bid, depth)] if q.bid is not None else []
+    asks = [Level(q.ask, depth)] if q.ask is not None else []
     return OrderBook.build(q.venue, q.market_id, q.outcome, q.ts, bids, asks)
 
 

@@ -1,0 +1,75 @@
+"""``oneprice ingest``: pull a venue, an exchange or the bundled snapshot into the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from oneprice.services import ingest as service
+
+SOURCES = "kalshi|polymarket|manifold|predictit|ccxt:<exchange>|replay"
+
+
+def _since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def run(
+    venue: str = typer.Option(..., "--venue", help=f"Source: {SOURCES}."),
+    limit: int = typer.Option(None, "--limit", help="At most this many markets."),
+    symbol: str = typer.Option(
+        None, "--symbol", help="Bar symbol(s), comma-separated (ccxt default BTC/USDT)."
+    ),
+    timeframe: str = typer.Option(None, "--timeframe", help="Bar timeframe (ccxt default 1h)."),
+    since: str = typer.Option(None, "--since", help="ccxt: first bar (ISO date; default 30 days ago)."),
+    until: str = typer.Option(None, "--until", help="ccxt: stop before this time (ISO date)."),
+    db: str = typer.Option(None, "--db", help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
+) -> None:
+    """Ingest one source and print the run's counts."""
+    console = Console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(done: int, total: int | None, stage: str) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{venue} {stage}", total=total)
+            bar.advance(tasks[stage], done)
+
+        s = service.ingest(
+            venue,
+            url=db,
+            limit=limit,
+            progress=progress,
+            symbol=symbol,
+            timeframe=timeframe,
+            since=_since(since),
+            until=_since(until),
+        )
+    table = Table(title=f"ingest run {s.run_id}: {s.source} [{s.status}]")
+    for col in ("table", "inserted", "updated", "unchanged"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for name, c in s.tables.items():
+        table.add_row(name, str(c["inserted"]), str(c["updated"]), str(c["unchanged"]))
+    table.add_row("[b]total[/b]", str(s.inserted), str(s.updated), "")
+    console.print(table)
+    console.print(f"fetched={s.fetched} inserted={s.inserted} updated={s.updated} rejected={s.rejected}")
+    if s.resumed_from:
+        console.print(f"resumed from run {s.resumed_from}")
+    for reason, n in sorted(s.rejects.items(), key=lambda kv: -kv[1]):
+        console.print(f"  rejected {n:>6} x {reason}")
+    for e in s.errors:
+        console.print(f"[red]error:[/red] {e}")
+    if s.status == "failed":
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(run)
