@@ -23,30 +23,30 @@ GROUP = pytest.mark.xdist_group("dashboard")
 
 
 def _fill(url: str) -> None:
-    from oneprice.services import ingest
+    from oneprice.services import arbitrage, backtest, ingest
 
     summary = ingest.ingest("replay", url=url)
     assert summary.status == "ok", summary.errors
-    try:  # TEMP until the services land
-        from oneprice.services import alignment, arbitrage, backtest
-    except ImportError:
-        return
-    alignment.run(url=url)
-    for _ in range(2):  # two scans: two points of deviation history per pair
-        arbitrage.scan_once(source="replay", url=url)
-    strategies = backtest.list_strategies()
-    for name in list(strategies)[:2]:
-        backtest.run_backtest(
+    for name in ("sma", "bollinger"):
+        run = backtest.run_backtest(
             name,
             "BTC/USDT",
             "1d",
-            datetime(2024, 1, 1, tzinfo=UTC),
-            datetime(2025, 2, 1, tzinfo=UTC),
+            datetime(2020, 1, 1, tzinfo=UTC),
+            datetime(2025, 2, 11, tzinfo=UTC),
             0.001,
             {},
             exchange="binance",
             url=url,
         )
+        assert run["run_id"] is not None
+    try:  # TEMP until the alignment service lands
+        from oneprice.services import alignment
+    except ImportError:
+        return
+    alignment.run(url=url)
+    for _ in range(2):  # two scans: two points of deviation history per pair
+        arbitrage.scan_once(source="replay", url=url)
 
 
 @pytest.fixture(scope="session")

@@ -85,3 +85,27 @@ def test_empty_database_names_the_command(
     at = open_page(page)
     _clean(at)
     assert any("run `oneprice ingest replay`" in i.value for i in at.info)
+
+
+def test_a_failing_service_is_a_message_not_a_traceback(
+    filled_db: str, use_db: Callable[[str], None], open_page: Callable[[str], AppTest], monkeypatch
+) -> None:
+    from oneprice.services import ingest
+
+    def broken(**_kw: object) -> None:
+        raise RuntimeError("connection reset")
+
+    monkeypatch.setattr(ingest, "search_markets", broken)
+    use_db(filled_db)
+    at = open_page("markets")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Market search failed: RuntimeError: connection reset"]
+
+
+def test_unreachable_database_is_a_message(
+    use_db: Callable[[str], None], open_page: Callable[[str], AppTest]
+) -> None:
+    use_db("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    at = open_page("overview")
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("Cannot open the database")

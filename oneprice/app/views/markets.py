@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
+from oneprice.app import charts
 from oneprice.app import common as ui
 
 url = ui.require_db()
@@ -85,21 +85,7 @@ history = detail.get("price_history") or []
 if not history:
     ui.empty_state("No quotes recorded for this market", ui.CMD_INGEST)
 else:
-    fig = go.Figure()
-    for outcome in sorted({str(h.get("outcome")) for h in history}):
-        pts = sorted((h for h in history if str(h.get("outcome")) == outcome), key=lambda h: str(h.get("ts")))
-        for field, dash in (("bid", "dot"), ("ask", "dot"), ("last", "solid")):
-            ys = [ui.num(p.get(field)) for p in pts]
-            if any(y is not None for y in ys):
-                fig.add_scatter(
-                    x=[p.get("ts") for p in pts],
-                    y=ys,
-                    mode="lines+markers",
-                    name=f"{outcome} {field}",
-                    line={"dash": dash},
-                )
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title="probability")
-    st.plotly_chart(fig, key="mk_history")
+    st.plotly_chart(charts.price_history(history), key="mk_history")
 
 st.subheader("Order book")
 book = detail.get("book") or {}

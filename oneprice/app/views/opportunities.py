@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
+from oneprice.app import charts
 from oneprice.app import common as ui
 from oneprice.config import get_settings
 
@@ -153,26 +153,5 @@ if history is ui.UNAVAILABLE:
 if not history:
     st.info(f"No deviation history for this pair yet; every scan adds a point (`{ui.CMD_SCAN}`).")
     st.stop()
-pts = sorted(history, key=lambda h: h["ts"])
-fig = go.Figure()
-fig.add_scatter(
-    x=[p["ts"] for p in pts],
-    y=[ui.num(p.get("mid_gap")) for p in pts],
-    mode="lines+markers",
-    name="mid-price gap",
-)
-fig.add_scatter(
-    x=[p["ts"] for p in pts],
-    y=[ui.num(p.get("executable_edge")) for p in pts],
-    mode="lines+markers",
-    name="executable edge (after fees, depth)",
-)
-fig.add_hline(y=0, line={"color": "grey", "dash": "dash"})
-fig.update_layout(
-    height=360,
-    margin={"l": 10, "r": 10, "t": 10, "b": 10},
-    yaxis_title="$ per contract",
-    legend={"orientation": "h"},
-)
-st.plotly_chart(fig, key="op_history")
-st.caption(f"{len(pts)} observation(s), one per scan.")
+st.plotly_chart(charts.deviation(history), key="op_history")
+st.caption(f"{len(history)} observation(s), one per scan.")
