@@ -21,11 +21,11 @@ from oneprice.config import get_settings
 log = logging.getLogger(__name__)
 
 # The commands that fill each part of the database, named by the empty states.
-CMD_INGEST = "oneprice ingest replay"
-CMD_BARS = "oneprice ingest ccxt:binance"
+CMD_INGEST = "oneprice ingest --venue replay"
+CMD_BARS = "oneprice ingest --venue ccxt:binance --symbol BTC/USDT"
 CMD_ALIGN = "oneprice align run"
 CMD_SCAN = "oneprice scan --once --source replay"
-CMD_BACKTEST = "oneprice backtest run"
+CMD_BACKTEST = "oneprice backtest run --strategy sma --timeframe 1d"
 
 LIVE_TTL_S = 10  # books, opportunities, scans: refreshed often
 DATA_TTL_S = 120  # listings, matches, backtest runs: change when a command runs

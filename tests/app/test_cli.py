@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+
+import pytest
 from typer.testing import CliRunner
 
+from oneprice.app import common
 from oneprice.cli.main import app
 from oneprice.services import dashboard
 
@@ -29,3 +33,12 @@ def test_cli_help_lists_port_and_db() -> None:
     res = CliRunner().invoke(app, ["dashboard", "--help"])
     assert res.exit_code == 0
     assert "--port" in res.output and "--db" in res.output
+
+
+@pytest.mark.parametrize("name", [n for n in dir(common) if n.startswith("CMD_")])
+def test_empty_states_name_real_commands(name: str) -> None:
+    """Every command an empty state tells the user to run parses with the real CLI."""
+    cmd = shlex.split(getattr(common, name))
+    assert cmd[0] == "oneprice"
+    res = CliRunner().invoke(app, [*cmd[1:], "--help"])
+    assert res.exit_code == 0, res.output

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP
+from oneprice.app import common
 from oneprice.services import arbitrage
 
 pytestmark = [GROUP]
@@ -55,4 +56,4 @@ def test_empty_database_names_the_scan_command(
     use_db(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     at = open_page("opportunities")
     assert not at.exception and not at.error
-    assert any("run `oneprice scan --once --source replay`" in i.value for i in at.info)
+    assert any(f"run `{common.CMD_SCAN}`" in i.value for i in at.info)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP
+from oneprice.app import common
 from oneprice.db import Market, QuoteRow
 from oneprice.services.database import engine_for
 
@@ -84,7 +85,7 @@ def test_empty_database_names_the_command(
     use_db(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     at = open_page(page)
     _clean(at)
-    assert any("run `oneprice ingest replay`" in i.value for i in at.info)
+    assert any(f"run `{common.CMD_INGEST}`" in i.value for i in at.info)
 
 
 def test_a_failing_service_is_a_message_not_a_traceback(
