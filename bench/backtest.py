@@ -51,15 +51,21 @@ def run_vectorbt(close: pd.Series) -> tuple[pd.DataFrame, float]:
     import vectorbt as vbt
 
     fast, slow = vbt.MA.run(close, FAST), vbt.MA.run(close, SLOW)
-    pf = vbt.Portfolio.from_signals(close, fast.ma_crossed_above(slow), fast.ma_crossed_below(slow),
-                                    fees=FEE, init_cash=CASH, freq="1h")
+    pf = vbt.Portfolio.from_signals(
+        close, fast.ma_crossed_above(slow), fast.ma_crossed_below(slow), fees=FEE, init_cash=CASH, freq="1h"
+    )
     rec = pf.trades.records
     idx = close.index
-    trades = pd.DataFrame({
-        "entry_time": idx[rec["entry_idx"]], "entry_price": rec["entry_price"],
-        "exit_time": idx[rec["exit_idx"]].where(rec["status"] == 1, pd.NaT), "exit_price": rec["exit_price"],
-        "size": rec["size"], "open": rec["status"] == 0,
-    })
+    trades = pd.DataFrame(
+        {
+            "entry_time": idx[rec["entry_idx"]],
+            "entry_price": rec["entry_price"],
+            "exit_time": idx[rec["exit_idx"]].where(rec["status"] == 1, pd.NaT),
+            "exit_price": rec["exit_price"],
+            "size": rec["size"],
+            "open": rec["status"] == 0,
+        }
+    )
     return trades, float(pf.final_value())
 
 
@@ -92,22 +98,32 @@ def run_backtesting_py(df: pd.DataFrame, strat: Any) -> tuple[pd.DataFrame, floa
         bt = FractionalBacktest(df, strat, cash=CASH, commission=FEE, fractional_unit=SATOSHI)
         stats = bt.run()
     t = stats["_trades"]
-    trades = pd.DataFrame({
-        "entry_time": pd.DatetimeIndex(t["EntryTime"]), "entry_price": t["EntryPrice"].to_numpy(),
-        "exit_time": pd.DatetimeIndex(t["ExitTime"]), "exit_price": t["ExitPrice"].to_numpy(),
-        "size": t["Size"].to_numpy(), "open": np.zeros(len(t), dtype=bool),
-    })
+    trades = pd.DataFrame(
+        {
+            "entry_time": pd.DatetimeIndex(t["EntryTime"]),
+            "entry_price": t["EntryPrice"].to_numpy(),
+            "exit_time": pd.DatetimeIndex(t["ExitTime"]),
+            "exit_price": t["ExitPrice"].to_numpy(),
+            "size": t["Size"].to_numpy(),
+            "open": np.zeros(len(t), dtype=bool),
+        }
+    )
     return trades, float(stats["Equity Final [$]"])
 
 
 def run_oneprice(bars: Any, fill: str, unit: float) -> tuple[pd.DataFrame, float]:
     r = backtest(bars, "sma", {"fast": FAST, "slow": SLOW}, CostModel(fee=FEE), CASH, fill=fill, unit=unit)
     t = r.trades
-    trades = pd.DataFrame({
-        "entry_time": pd.DatetimeIndex(t["entry_time"]), "entry_price": t["entry_price"].to_numpy(),
-        "exit_time": pd.DatetimeIndex(t["exit_time"]), "exit_price": t["exit_price"].to_numpy(),
-        "size": t["size"].to_numpy(), "open": (t["status"] == "open").to_numpy(),
-    })
+    trades = pd.DataFrame(
+        {
+            "entry_time": pd.DatetimeIndex(t["entry_time"]),
+            "entry_price": t["entry_price"].to_numpy(),
+            "exit_time": pd.DatetimeIndex(t["exit_time"]),
+            "exit_price": t["exit_price"].to_numpy(),
+            "size": t["size"].to_numpy(),
+            "open": (t["status"] == "open").to_numpy(),
+        }
+    )
     return trades, r.final_equity
 
 
@@ -119,25 +135,35 @@ def compare(ours: pd.DataFrame, ref: pd.DataFrame, name: str, closed_only: bool)
         print(f"  {name}: trade count differs: oneprice {len(ours)} vs {len(ref)}")
         return False, float("inf")
     same_times = bool((ours["entry_time"].values == ref["entry_time"].values).all()) and bool(
-        ((ours["exit_time"].values == ref["exit_time"].values) | (ours["open"].values & ref["open"].values)).all())
+        (
+            (ours["exit_time"].values == ref["exit_time"].values) | (ours["open"].values & ref["open"].values)
+        ).all()
+    )
     closed = ~ours["open"].to_numpy()
     rel = max(
         float(np.max(np.abs(ours["entry_price"].to_numpy() / ref["entry_price"].to_numpy() - 1))),
-        float(np.max(np.abs(ours["exit_price"].to_numpy()[closed] / ref["exit_price"].to_numpy()[closed] - 1)))
-        if closed.any() else 0.0,
+        float(
+            np.max(np.abs(ours["exit_price"].to_numpy()[closed] / ref["exit_price"].to_numpy()[closed] - 1))
+        )
+        if closed.any()
+        else 0.0,
     )
     size_rel = float(np.max(np.abs(ours["size"].to_numpy() / ref["size"].to_numpy() - 1)))
     ok = same_times and rel <= 1e-12
-    print(f"  {name}: {len(ours)} trades, times identical={same_times}, max price rel diff={rel:.2e}, "
-          f"max size rel diff={size_rel:.2e} -> {'MATCH' if ok else 'MISMATCH'}")
+    print(
+        f"  {name}: {len(ours)} trades, times identical={same_times}, max price rel diff={rel:.2e}, "
+        f"max size rel diff={size_rel:.2e} -> {'MATCH' if ok else 'MISMATCH'}"
+    )
     return ok, rel
 
 
 def main() -> None:
     bars = read_bars_file(DATA, "BTC/USDT", "1h")
     close = pd.Series(bars.close, index=bars.index)
-    df = pd.DataFrame({"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close,
-                       "Volume": bars.volume}, index=bars.index)
+    df = pd.DataFrame(
+        {"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close, "Volume": bars.volume},
+        index=bars.index,
+    )
     print(f"data: {DATA.relative_to(ROOT)}: {len(bars)} bars {bars.index[0]} .. {bars.index[-1]}")
     print(f"strategy: SMA crossover {FAST}/{SLOW}, fee {FEE:.1%}, cash {CASH:,.0f}")
     bt_strat = make_bt_strategy()
@@ -162,10 +188,14 @@ def main() -> None:
     print(f"  final equity: oneprice {op_o_eq:.6f} vs backtesting.py {btp_eq:.6f} (rel err {err_btp:.2e})")
 
     print("\none run (median wall time, same process):")
-    print(f"  vectorbt        {t_vbt * 1e3:9.2f} ms   oneprice (close fill)     {t_op_c * 1e3:7.3f} ms"
-          f"   speedup {t_vbt / t_op_c:7.1f}x (target >= 10x)")
-    print(f"  backtesting.py  {t_btp * 1e3:9.2f} ms   oneprice (next-open fill) {t_op_o * 1e3:7.3f} ms"
-          f"   speedup {t_btp / t_op_o:7.1f}x (target >= 20x)")
+    print(
+        f"  vectorbt        {t_vbt * 1e3:9.2f} ms   oneprice (close fill)     {t_op_c * 1e3:7.3f} ms"
+        f"   speedup {t_vbt / t_op_c:7.1f}x (target >= 10x)"
+    )
+    print(
+        f"  backtesting.py  {t_btp * 1e3:9.2f} ms   oneprice (next-open fill) {t_op_o * 1e3:7.3f} ms"
+        f"   speedup {t_btp / t_op_o:7.1f}x (target >= 20x)"
+    )
 
     space = {"fast": list(range(5, 55)), "slow": list(range(60, 260, 10))}
     workers = os.cpu_count() or 1
@@ -173,24 +203,30 @@ def main() -> None:
     table = sweep(bars, "sma", space, CostModel(fee=FEE), CASH, fill="close", workers=workers)
     sweep_s = time.perf_counter() - t
     best = table.sort_values("sharpe", ascending=False).iloc[0]
-    print(f"\nsweep: {len(table)} combinations on {workers} local processes in {sweep_s:.2f} s "
-          f"(best by Sharpe: fast={int(best['fast'])} slow={int(best['slow'])} sharpe={best['sharpe']:.3f})")
+    print(
+        f"\nsweep: {len(table)} combinations on {workers} local processes in {sweep_s:.2f} s "
+        f"(best by Sharpe: fast={int(best['fast'])} slow={int(best['slow'])} sharpe={best['sharpe']:.3f})"
+    )
 
-    print(json.dumps({
-        "trades_match_vectorbt": m_vbt,
-        "trades_match_backtesting_py": m_btp,
-        "equity_rel_err": max(err_vbt, err_btp),
-        "speedup_vs_vectorbt": round(t_vbt / t_op_c, 1),
-        "speedup_vs_backtesting_py": round(t_btp / t_op_o, 1),
-        "sweep_1000_s": round(sweep_s, 3),
-        "sweep_combinations": len(table),
-        "vectorbt_run_s": round(t_vbt, 5),
-        "backtesting_py_run_s": round(t_btp, 5),
-        "oneprice_run_close_s": round(t_op_c, 6),
-        "oneprice_run_next_open_s": round(t_op_o, 6),
-        "trades": len(op_c),
-        "bars": len(bars),
-    }))
+    print(
+        json.dumps(
+            {
+                "trades_match_vectorbt": m_vbt,
+                "trades_match_backtesting_py": m_btp,
+                "equity_rel_err": max(err_vbt, err_btp),
+                "speedup_vs_vectorbt": round(t_vbt / t_op_c, 1),
+                "speedup_vs_backtesting_py": round(t_btp / t_op_o, 1),
+                "sweep_1000_s": round(sweep_s, 3),
+                "sweep_combinations": len(table),
+                "vectorbt_run_s": round(t_vbt, 5),
+                "backtesting_py_run_s": round(t_btp, 5),
+                "oneprice_run_close_s": round(t_op_c, 6),
+                "oneprice_run_next_open_s": round(t_op_o, 6),
+                "trades": len(op_c),
+                "bars": len(bars),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,5 +12,13 @@ from oneprice.backtest.result import BacktestResult
 from oneprice.backtest.run import backtest
 from oneprice.backtest.strategies import STRATEGIES, get_strategy
 
-__all__ = ["STRATEGIES", "BacktestResult", "Bars", "CostModel", "backtest", "get_strategy", "load_bars",
-           "read_bars_file"]
+__all__ = [
+    "STRATEGIES",
+    "BacktestResult",
+    "Bars",
+    "CostModel",
+    "backtest",
+    "get_strategy",
+    "load_bars",
+    "read_bars_file",
+]

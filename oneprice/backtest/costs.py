@@ -2,7 +2,8 @@
 
 Fees: ``fee`` is a fraction of traded notional, ``fixed`` a cash amount per order, and ``pm_fee`` the
 prediction-market fee that scales with ``price * (1 - price)`` per contract (Kalshi charges 0.07).
-``fee_step`` rounds each order's fee up to a cash increment (0.01 for cents; 0 keeps it exact).
+``fee_step`` rounds each order's fee up to a cash increment (0.01 for cents; 0 keeps it exact);
+``pm_exp`` raises ``price * (1 - price)`` to a power (Polymarket's fee schedules).
 Slippage: fills are ``slippage`` (a fraction of price) worse than the reference price, against the
 trader. Settlement at resolution pays 0 or 1 per contract and carries no fee.
 
@@ -28,9 +29,10 @@ class CostModel:
     slippage: float = 0.0
     pm_fee: float = 0.0
     fee_step: float = 0.0
+    pm_exp: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("fee", "fixed", "slippage", "pm_fee", "fee_step"):
+        for name in ("fee", "fixed", "slippage", "pm_fee", "fee_step", "pm_exp"):
             v = float(getattr(self, name))
             if not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -52,7 +54,10 @@ class CostModel:
             return size * 0
         f = size * price * self._c("fee", price) + self._c("fixed", price)
         if self.pm_fee:
-            f = f + self._c("pm_fee", price) * size * price * (1 - price)
+            base = price * (1 - price)
+            f = f + self._c("pm_fee", price) * size * (
+                base if self.pm_exp == 1 else base ** self._c("pm_exp", price)
+            )
         if self.fee_step:
             step = self._c("fee_step", price)
             if isinstance(f, Decimal):

@@ -47,7 +47,11 @@ class Bars:
             if tcol is None:
                 raise ParseError("missing_field:ts", "no time column (ts, date, datetime, time or timestamp)")
             t = df[tcol]
-            df = df.set_index(pd.to_datetime(t, utc=True, unit="ms") if t.dtype.kind in "iu" else pd.to_datetime(t, utc=True))
+            df = df.set_index(
+                pd.to_datetime(t, utc=True, unit="ms")
+                if t.dtype.kind in "iu"
+                else pd.to_datetime(t, utc=True)
+            )
         missing = [c for c in COLUMNS[:4] if c not in df.columns]
         if missing:
             raise ParseError(f"missing_field:{missing[0]}", f"bars need columns {', '.join(COLUMNS[:4])}")
@@ -63,8 +67,17 @@ class Bars:
         lo = 0 if start is None else int(self.index.searchsorted(_ts(start)))
         hi = len(self) if end is None else int(self.index.searchsorted(_ts(end), side="right"))
         s = slice(lo, hi)
-        return Bars(self.index[s], self.open[s], self.high[s], self.low[s], self.close[s], self.volume[s],
-                    self.symbol, self.timeframe, self.exchange)
+        return Bars(
+            self.index[s],
+            self.open[s],
+            self.high[s],
+            self.low[s],
+            self.close[s],
+            self.volume[s],
+            self.symbol,
+            self.timeframe,
+            self.exchange,
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({c: getattr(self, c) for c in COLUMNS}, index=self.index)
@@ -112,7 +125,9 @@ def load_bars(
         rows = s.execute(q.order_by(Bar.ts)).all()
     if not rows:
         have = available_bars(engine)
-        match = [h for h in have if (h["exchange"], h["symbol"], h["timeframe"]) == (exchange, symbol, timeframe)]
+        match = [
+            h for h in have if (h["exchange"], h["symbol"], h["timeframe"]) == (exchange, symbol, timeframe)
+        ]
         if match:
             h = match[0]
             raise NotFoundError(
@@ -129,7 +144,9 @@ def load_quotes(engine: Engine, market_id: int, outcome: str) -> pd.DataFrame:
     """Quote history of one outcome of a market: ts-indexed bid, ask, bid_size, ask_size, last (Decimal)."""
     with session_scope(engine) as s:
         rows = s.execute(
-            select(QuoteRow.ts, QuoteRow.bid, QuoteRow.ask, QuoteRow.bid_size, QuoteRow.ask_size, QuoteRow.last)
+            select(
+                QuoteRow.ts, QuoteRow.bid, QuoteRow.ask, QuoteRow.bid_size, QuoteRow.ask_size, QuoteRow.last
+            )
             .where(QuoteRow.market_id == market_id, func.lower(QuoteRow.outcome) == outcome.lower())
             .order_by(QuoteRow.ts)
         ).all()

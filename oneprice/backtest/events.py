@@ -31,16 +31,17 @@ class Instrument:
     """Bars (``open``..``close``) or quotes (``bid``/``ask`` with optional sizes), aligned to the index."""
 
     name: str
-    open: Sequence[Any] | None = None
-    high: Sequence[Any] | None = None
-    low: Sequence[Any] | None = None
-    close: Sequence[Any] | None = None
-    bid: Sequence[Any] | None = None
-    ask: Sequence[Any] | None = None
-    bid_size: Sequence[Any] | None = None
-    ask_size: Sequence[Any] | None = None
+    open: Any = None
+    high: Any = None
+    low: Any = None
+    close: Any = None
+    bid: Any = None
+    ask: Any = None
+    bid_size: Any = None
+    ask_size: Any = None
     settle_at: int | None = None  # bar index of resolution
     payout: Any = None  # 0 or 1 per contract
+    cost: CostModel | None = None  # this instrument's venue fees (default: the run's)
 
     @property
     def quoted(self) -> bool:
@@ -174,7 +175,7 @@ class Broker:
         ins = self.instruments[o.instrument]
         if ins.quoted:
             return None  # books: price comes from the quote when executing
-        return ins.close[self.i] if at_close else ins.open[self.i]  # type: ignore[index]
+        return ins.close[self.i] if at_close else ins.open[self.i]
 
     def _process(self) -> None:
         for o in list(self.orders):
@@ -189,12 +190,12 @@ class Broker:
     def _trigger(self, o: Order, ins: Instrument) -> Any:
         i = self.i
         if ins.quoted:
-            quote = ins.ask[i] if o.side > 0 else ins.bid[i]  # type: ignore[index]
+            quote = ins.ask[i] if o.side > 0 else ins.bid[i]
             if o.kind == "market" or not _ok(quote):
                 return None
             hit = quote <= o.price if (o.side > 0) == (o.kind == "limit") else quote >= o.price
             return quote if hit else None
-        op, hi, lo = ins.open[i], ins.high[i], ins.low[i]  # type: ignore[index]
+        op, hi, lo = ins.open[i], ins.high[i], ins.low[i]
         if o.kind == "market":
             return op
         if o.kind == "limit":
@@ -207,47 +208,46 @@ class Broker:
 
     def _execute(self, o: Order, ref: Any) -> None:
         ins = self.instruments[o.instrument]
+        cost = ins.cost or self.cost
         pos = self.position(o.instrument)
         avail = None
         if ins.quoted:
-            ref = ins.ask[self.i] if o.side > 0 else ins.bid[self.i]  # type: ignore[index]
+            ref = ins.ask[self.i] if o.side > 0 else ins.bid[self.i]
             sizes = ins.ask_size if o.side > 0 else ins.bid_size
             depth = sizes[self.i] if sizes is not None else None
             avail = self._num(depth) if _ok(depth) else None
             px = self._num(ref) if _ok(ref) else None
         else:
-            px = self.cost.fill_price(self._num(ref), o.side) if o.kind != "limit" else self._num(ref)
+            px = cost.fill_price(self._num(ref), o.side) if o.kind != "limit" else self._num(ref)
         if px is None or px <= 0:
             return self._reject(o, "no price")
         size = o.size
-        if o.side < 0 and pos > 0 and (size is None or not self.allow_short):
-            size = pos if size is None else min(size, pos)
         if o.side < 0 and pos <= 0 and not self.allow_short:
             return self._reject(o, "no position to sell")
+        if o.side < 0 and pos > 0 and (size is None or not self.allow_short):
+            size = pos if size is None else min(size, pos)
+        all_in = size is None
         if size is None:
-            size = self._affordable(self.cash, px)
-        if avail is not None:
-            size = min(size, avail)
+            size = self._affordable(cost, self.cash, px)
+        if avail is not None and size > avail:
+            size, all_in = avail, False
         if size <= 0:
             return self._reject(o, "size zero")
         if o.side > 0:
-            if o.size is None and not self.exact and self.cost.linear:
-                size, spent, fee = buy_all(self.cash, px, self.cost.fee, self.cost.fixed, self.unit)
-                if avail is not None and size > avail:
-                    size = avail
-                    fee = self.cost.fee_for(size, px)
-                    spent = size * px + fee
+            if all_in and not self.exact and cost.linear:
+                size, spent, fee = buy_all(self.cash, px, cost.fee, cost.fixed, self.unit)
             else:
-                fee = self.cost.fee_for(size, px)
+                fee = cost.fee_for(size, px)
                 spent = size * px + fee
-                if spent > self.cash * (1 + 1e-12 if not self.exact else 1) and pos >= 0:
+                if pos >= 0 and spent > (self.cash if self.exact else self.cash * (1 + 1e-12)):
                     return self._reject(o, "insufficient cash")
             self.cash -= spent
         else:
-            net, fee = sell_size(size, px, self.cost.fee, self.cost.fixed) if self.cost.linear and not self.exact else (
-                size * px - self.cost.fee_for(size, px),
-                self.cost.fee_for(size, px),
-            )
+            if cost.linear and not self.exact:
+                net, fee = sell_size(size, px, cost.fee, cost.fixed)
+            else:
+                fee = cost.fee_for(size, px)
+                net = size * px - fee
             self.cash += net
         self.fees += fee
         self.positions[o.instrument] = pos + o.side * size
@@ -255,9 +255,8 @@ class Broker:
         self._book(o.instrument, pos, o.side, size, px, fee)
         return None
 
-    def _affordable(self, cash: Any, px: Any) -> Any:
+    def _affordable(self, c: CostModel, cash: Any, px: Any) -> Any:
         """Largest size whose cost plus fees fits in ``cash`` (whole ``unit``s when unit > 0)."""
-        c = self.cost
         if not self.exact and c.linear:
             return buy_all(cash, px, c.fee, c.fixed, self.unit)[0]
         unit = self._num(self.unit) if self.unit else None

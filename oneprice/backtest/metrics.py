@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 
 if TYPE_CHECKING:
@@ -28,29 +29,57 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+@numba.njit(cache=True)
+def _dd(eq: np.ndarray) -> tuple[float, int]:
+    peak = -np.inf
+    worst = 0.0
+    since = 0
+    longest = 0
+    for i in range(eq.shape[0]):
+        if eq[i] >= peak:
+            peak = eq[i]
+            since = i
+        else:
+            worst = min(worst, eq[i] / peak - 1.0)
+            longest = max(longest, i - since)
+    return worst, longest
+
+
+@numba.njit(cache=True)
+def _moments(eq: np.ndarray) -> tuple[float, float, float]:
+    """Mean, sample std and downside deviation of bar-to-bar returns."""
+    n = eq.shape[0] - 1
+    s = 0.0
+    for i in range(n):
+        s += eq[i + 1] / eq[i] - 1.0
+    mean = s / n
+    v = 0.0
+    d = 0.0
+    for i in range(n):
+        r = eq[i + 1] / eq[i] - 1.0
+        v += (r - mean) * (r - mean)
+        if r < 0:
+            d += r * r
+    return mean, np.sqrt(v / (n - 1)) if n > 1 else 0.0, np.sqrt(d / n)
+
+
 def drawdown_stats(equity: np.ndarray) -> tuple[float, int]:
     """(max drawdown as a negative fraction, longest time under water in bars)."""
     if len(equity) == 0:
         return 0.0, 0
-    peak = np.maximum.accumulate(equity)
-    dd = equity / peak - 1.0
-    idx = np.arange(len(dd))
-    last_peak = np.maximum.accumulate(np.where(dd >= 0, idx, 0))
-    return float(dd.min()), int((idx - last_peak).max())
+    worst, longest = _dd(np.ascontiguousarray(equity, dtype=np.float64))
+    return float(worst), int(longest)
 
 
 def series_stats(equity: np.ndarray, ppy: float) -> dict[str, float | None]:
     """Return, risk and drawdown figures of one equity curve."""
-    eq = np.asarray(equity, dtype=np.float64)
-    if len(eq) < 2 or eq[0] <= 0:
+    eq = np.ascontiguousarray(equity, dtype=np.float64)
+    if len(eq) < 2 or eq[0] <= 0 or not np.all(eq > 0):
         return {k: None for k in ("total_return", "annual_return", "volatility", "sharpe", "sortino")}
-    rets = np.diff(eq) / eq[:-1]
     total = eq[-1] / eq[0] - 1.0
     years = (len(eq) - 1) / ppy
-    annual = (eq[-1] / eq[0]) ** (1.0 / years) - 1.0 if eq[-1] > 0 and years > 0 else -1.0
-    sd = rets.std(ddof=1) if len(rets) > 1 else 0.0
-    downside = np.sqrt(np.mean(np.minimum(rets, 0.0) ** 2))
-    mean = rets.mean()
+    annual = (eq[-1] / eq[0]) ** (1.0 / years) - 1.0 if years > 0 else float("nan")
+    mean, sd, downside = _moments(eq)
     return {
         "total_return": _finite(total),
         "annual_return": _finite(annual),
@@ -73,7 +102,7 @@ def compute_metrics(res: BacktestResult) -> dict[str, Any]:
     ann = out.get("annual_return")
     out["calmar"] = _finite(ann / -mdd) if ann is not None and mdd < 0 else None
     t = res.trades
-    pnl = t["pnl"].to_numpy(dtype=np.float64) if len(t) else np.zeros(0)
+    pnl = res.trade_pnl()
     wins, losses = pnl[pnl > 0].sum(), -pnl[pnl < 0].sum()
     out["trade_count"] = len(t)
     out["win_rate"] = float((pnl > 0).mean()) if len(pnl) else None
@@ -87,7 +116,8 @@ def compute_metrics(res: BacktestResult) -> dict[str, Any]:
     else:
         out["turnover"] = 0.0
     out["fees_paid"] = float(res.fees)
-    out.update(benchmark_stats(res, ppy))
+    if res.meta.get("benchmark", True):
+        out.update(benchmark_stats(res, ppy))
     return out
 
 

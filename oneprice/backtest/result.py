@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,12 +37,25 @@ class BacktestResult:
     index: pd.DatetimeIndex
     equity: np.ndarray
     position: np.ndarray
-    trades: pd.DataFrame
+    trades_data: pd.DataFrame | Callable[[], pd.DataFrame]
     fees: float
     init_cash: float
     price: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    pnl: np.ndarray | None = None  # per-trade P&L, when known without building the trades table
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """One row per round trip (built on first use)."""
+        if callable(self.trades_data):
+            self.trades_data = self.trades_data()
+        return self.trades_data
+
+    def trade_pnl(self) -> np.ndarray:
+        if self.pnl is None:
+            self.pnl = self.trades["pnl"].to_numpy(dtype=np.float64) if len(self.trades) else np.zeros(0)
+        return self.pnl
 
     @property
     def final_equity(self) -> float:
@@ -76,13 +90,12 @@ def trades_frame(
     entry_i, exit_i, direction = tri[:, 0], tri[:, 1], tri[:, 2].astype(np.float64)
     size, entry_p, exit_p, entry_f, exit_f = (trf[:, j] for j in range(5))
     is_open = exit_i < 0
-    mark = np.where(is_open, last_price, exit_p)
-    pnl = direction * size * (mark - entry_p) - entry_f - np.nan_to_num(exit_f)
+    pnl = trade_pnl(tri, trf, last_price)
     exit_time = pd.DatetimeIndex(np.where(is_open, np.datetime64("NaT"), index.values[np.maximum(exit_i, 0)]))
     return pd.DataFrame(
         {
-            "instrument": instrument,
-            "direction": np.where(direction > 0, "long", "short"),
+            "instrument": pd.Series([instrument] * n, dtype=object),
+            "direction": pd.Series(np.where(direction > 0, "long", "short"), dtype=object),
             "size": size,
             "entry_time": index[entry_i],
             "entry_price": entry_p,
@@ -92,9 +105,16 @@ def trades_frame(
             "exit_fee": np.nan_to_num(exit_f),
             "pnl": pnl,
             "return": pnl / (size * entry_p),
-            "status": np.where(is_open, "open", "closed"),
+            "status": pd.Series(np.where(is_open, "open", "closed"), dtype=object),
         }
     )
+
+
+def trade_pnl(tri: np.ndarray, trf: np.ndarray, last_price: float) -> np.ndarray:
+    """Per-trade P&L from the kernel's arrays, open trades marked at ``last_price``."""
+    is_open = tri[:, 1] < 0
+    mark = np.where(is_open, last_price, trf[:, 2])
+    return tri[:, 2] * trf[:, 0] * (mark - trf[:, 1]) - trf[:, 3] - np.nan_to_num(trf[:, 4])
 
 
 def empty_trades() -> pd.DataFrame:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from oneprice.backtest.costs import CostModel
 from oneprice.backtest.data import Bars
 from oneprice.backtest.events import Broker, Instrument, run_events
-from oneprice.backtest.result import BacktestResult, trades_frame
+from oneprice.backtest.result import BacktestResult, trade_pnl, trades_frame
 from oneprice.backtest.strategies import get_strategy
 from oneprice.backtest.vector import simulate
 
@@ -37,9 +38,17 @@ def backtest(
     p = strat.resolve(params)
     cost = cost or CostModel()
     target = strat.targets(bars, p, signal)
-    meta = {"strategy": strategy, "params": p, "fill": fill, "engine": engine, "symbol": bars.symbol,
-            "timeframe": bars.timeframe, "exchange": bars.exchange, "unit": unit,
-            "cost": {"fee": cost.fee, "fixed": cost.fixed, "slippage": cost.slippage}}
+    meta = {
+        "strategy": strategy,
+        "params": p,
+        "fill": fill,
+        "engine": engine,
+        "symbol": bars.symbol,
+        "timeframe": bars.timeframe,
+        "exchange": bars.exchange,
+        "unit": unit,
+        "cost": {"fee": cost.fee, "fixed": cost.fixed, "slippage": cost.slippage},
+    }
     if engine == "vector":
         return run_targets(bars, target, cost, cash, fill, unit, frac, meta)
     if frac != 1.0:
@@ -68,5 +77,19 @@ def run_targets(
 ) -> BacktestResult:
     """The vectorised engine on a target array."""
     equity, position, tri, trf, fees = simulate(bars.open, bars.close, target, cost, cash, fill, unit, frac)
-    trades = trades_frame(bars.index, tri, trf, float(bars.close[-1]), bars.symbol or "asset")
-    return BacktestResult(bars.index, equity, position, trades, fees, float(cash), bars.close, dict(meta or {}))
+    last, name = float(bars.close[-1]), bars.symbol or "asset"
+
+    def trades() -> pd.DataFrame:
+        return trades_frame(bars.index, tri, trf, last, name)
+
+    return BacktestResult(
+        bars.index,
+        equity,
+        position,
+        trades,
+        fees,
+        float(cash),
+        bars.close,
+        dict(meta or {}),
+        pnl=trade_pnl(tri, trf, last),
+    )

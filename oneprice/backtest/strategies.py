@@ -31,8 +31,13 @@ class Param:
     help: str = ""
 
     def schema(self) -> dict[str, Any]:
-        return {"type": self.kind.__name__, "default": self.default, "min": self.lo, "max": self.hi,
-                "help": self.help}
+        return {
+            "type": self.kind.__name__,
+            "default": self.default,
+            "min": self.lo,
+            "max": self.hi,
+            "help": self.help,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,21 @@ class Strategy:
     check: Callable[[dict[str, Any]], str | None] | None = None
 
     def schema(self) -> dict[str, Any]:
-        return {"help": self.help, "needs_signal": self.needs_signal,
-                "params": {k: p.schema() for k, p in self.params.items()}}
+        return {
+            "help": self.help,
+            "needs_signal": self.needs_signal,
+            "params": {k: p.schema() for k, p in self.params.items()},
+        }
 
     def resolve(self, given: dict[str, Any] | None) -> dict[str, Any]:
         """Defaults overlaid with ``given`` (strings allowed), type-checked and range-checked."""
         out: dict[str, Any] = {k: p.default for k, p in self.params.items()}
         for k, v in (given or {}).items():
             if k not in self.params:
-                raise ValueError(f"strategy {self.name!r} has no parameter {k!r}; "
-                                 f"parameters: {', '.join(self.params) or 'none'}")
+                raise ValueError(
+                    f"strategy {self.name!r} has no parameter {k!r}; "
+                    f"parameters: {', '.join(self.params) or 'none'}"
+                )
             p = self.params[k]
             try:
                 val = p.kind(float(v)) if p.kind is int and float(v) == int(float(v)) else p.kind(v)
@@ -71,9 +81,13 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {}
 
 
-def strategy(name: str, help: str, needs_signal: bool = False,
-             check: Callable[[dict[str, Any]], str | None] | None = None,
-             **params: Param) -> Callable[[Targets], Targets]:
+def strategy(
+    name: str,
+    help: str,
+    needs_signal: bool = False,
+    check: Callable[[dict[str, Any]], str | None] | None = None,
+    **params: Param,
+) -> Callable[[Targets], Targets]:
     def deco(fn: Targets) -> Targets:
         STRATEGIES[name] = Strategy(name, help, fn, params, needs_signal, check)
         return fn
@@ -108,7 +122,9 @@ def buy_hold(bars: Bars, p: dict[str, Any], signal: np.ndarray | None = None) ->
     short=Param(0, int, 0, 1, "1: go short on the downward crossing"),
 )
 def sma_cross(bars: Bars, p: dict[str, Any], signal: np.ndarray | None = None) -> np.ndarray:
-    return ind.cross_targets(ind.sma(bars.close, int(p["fast"])), ind.sma(bars.close, int(p["slow"])), _down(p))
+    return ind.cross_targets(
+        ind.sma(bars.close, int(p["fast"])), ind.sma(bars.close, int(p["slow"])), _down(p)
+    )
 
 
 @strategy(
@@ -160,5 +176,9 @@ def align_signal(bars: Bars, ts: pd.DatetimeIndex, values: np.ndarray, bar_secon
     """The latest signal known at each bar's close (ts <= open + bar length): no look-ahead."""
     closes = bars.index + pd.Timedelta(seconds=bar_seconds)
     pos = np.searchsorted(ts.as_unit("ns").asi8, closes.as_unit("ns").asi8, side="right") - 1
-    out = np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan) if len(values) else np.full(len(bars), np.nan)
+    out = (
+        np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan)
+        if len(values)
+        else np.full(len(bars), np.nan)
+    )
     return out.astype(np.float64)

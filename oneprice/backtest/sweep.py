@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -24,17 +24,27 @@ from oneprice.backtest.metrics import bars_per_year, drawdown_stats, series_stat
 from oneprice.backtest.run import backtest
 from oneprice.backtest.strategies import get_strategy
 
-SWEEP_METRICS = ("final_equity", "total_return", "annual_return", "sharpe", "sortino", "max_drawdown",
-                 "calmar", "trade_count", "win_rate", "fees_paid")
+SWEEP_METRICS = (
+    "final_equity",
+    "total_return",
+    "annual_return",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "trade_count",
+    "win_rate",
+    "fees_paid",
+)
 
 
-def grid(space: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+def grid(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """Every combination of the values in ``space`` (a dict of name -> list of values)."""
     keys = list(space)
     return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*(space[k] for k in keys))]
 
 
-def quick_metrics(equity: np.ndarray, trades: pd.DataFrame, fees: float, ppy: float) -> dict[str, Any]:
+def quick_metrics(equity: np.ndarray, pnl: np.ndarray, fees: float, ppy: float) -> dict[str, Any]:
     """The figures a sweep ranks by (a subset of ``compute_metrics``, without the benchmark)."""
     out: dict[str, Any] = {"final_equity": float(equity[-1])}
     out.update(series_stats(equity, ppy))
@@ -42,19 +52,20 @@ def quick_metrics(equity: np.ndarray, trades: pd.DataFrame, fees: float, ppy: fl
     out["max_drawdown"] = mdd
     ann = out.get("annual_return")
     out["calmar"] = ann / -mdd if ann is not None and mdd < 0 and math.isfinite(ann / -mdd) else None
-    pnl = trades["pnl"].to_numpy(dtype=np.float64) if len(trades) else np.zeros(0)
     out["trade_count"] = len(pnl)
     out["win_rate"] = float((pnl > 0).mean()) if len(pnl) else None
     out["fees_paid"] = float(fees)
     return out
 
 
-def _run_chunk(bars: Bars, strategy: str, combos: list[dict[str, Any]], kw: dict[str, Any]) -> list[dict[str, Any]]:
+def _run_chunk(
+    bars: Bars, strategy: str, combos: list[dict[str, Any]], kw: dict[str, Any]
+) -> list[dict[str, Any]]:
     ppy = bars_per_year(bars.index)
     rows = []
     for params in combos:
         r = backtest(bars, strategy, params, **kw)
-        rows.append({**params, **quick_metrics(r.equity, r.trades, r.fees, ppy)})
+        rows.append({**params, **quick_metrics(r.equity, r.trade_pnl(), r.fees, ppy)})
     return rows
 
 
@@ -69,7 +80,7 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
 def sweep(
     bars: Bars,
     strategy: str,
-    combos: dict[str, Sequence[Any]] | list[dict[str, Any]],
+    combos: Mapping[str, Sequence[Any]] | list[dict[str, Any]],
     cost: CostModel | None = None,
     cash: float = 10_000.0,
     fill: str = "close",
@@ -84,7 +95,7 @@ def sweep(
     ``df.attrs["skipped"]`` counts the invalid combinations. ``workers=1`` runs in this process.
     """
     strat = get_strategy(strategy)
-    todo = grid(combos) if isinstance(combos, dict) else list(combos)
+    todo = grid(combos) if isinstance(combos, Mapping) else list(combos)
     valid, skipped = [], 0
     for c in todo:
         try:
@@ -112,7 +123,9 @@ def sweep(
             rows.extend(_run_chunk(bars, strategy, p, kw))
     else:
         with ProcessPoolExecutor(max_workers=n_workers) as ex:
-            for out in ex.map(_run_chunk, [bars] * len(parts), [strategy] * len(parts), parts, [kw] * len(parts)):
+            for out in ex.map(
+                _run_chunk, [bars] * len(parts), [strategy] * len(parts), parts, [kw] * len(parts)
+            ):
                 rows.extend(out)
     df = pd.DataFrame(rows)
     df.attrs["skipped"] = skipped
@@ -122,7 +135,7 @@ def sweep(
 def walk_forward(
     bars: Bars,
     strategy: str,
-    combos: dict[str, Sequence[Any]] | list[dict[str, Any]],
+    combos: Mapping[str, Sequence[Any]] | list[dict[str, Any]],
     train: int,
     test: int,
     objective: str = "sharpe",
@@ -151,13 +164,22 @@ def walk_forward(
         full = bars.slice(bars.index[start], bars.index[start + train + test - 1])
         r = backtest(full, strategy, params, cost, cash, fill)
         eq = r.equity[train - 1 :] / r.equity[train - 1] * equity
-        folds.append({"train_start": tr.index[0], "test_start": full.index[train], "test_end": full.index[-1],
-                      "params": params, f"train_{objective}": float(best[objective]),
-                      "test_return": float(eq[-1] / eq[0] - 1)})
+        folds.append(
+            {
+                "train_start": tr.index[0],
+                "test_start": full.index[train],
+                "test_end": full.index[-1],
+                "params": params,
+                f"train_{objective}": float(best[objective]),
+                "test_return": float(eq[-1] / eq[0] - 1),
+            }
+        )
         curve.append(eq[1:])
         idx.append(full.index[train:])
         equity = float(eq[-1])
-    oos = pd.Series(np.concatenate(curve), index=idx[0].append(idx[1:]) if idx else None, name="equity") \
-        if curve else pd.Series(dtype=float)
-    return {"folds": folds, "equity": oos, "final_equity": equity,
-            "total_return": equity / cash - 1.0}
+    oos = (
+        pd.Series(np.concatenate(curve), index=idx[0].append(idx[1:]) if idx else None, name="equity")
+        if curve
+        else pd.Series(dtype=float)
+    )
+    return {"folds": folds, "equity": oos, "final_equity": equity, "total_return": equity / cash - 1.0}

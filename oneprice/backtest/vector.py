@@ -33,8 +33,12 @@ def _simulate(
     n = close.shape[0]
     equity = np.empty(n)
     position = np.empty(n)
-    tri = np.full((n + 1, 3), -1, dtype=np.int64)  # entry bar, exit bar, direction
-    trf = np.full((n + 1, 5), np.nan)  # size, entry price, exit price, entry fee, exit fee
+    cap = 1
+    for i in range(n):
+        if not np.isnan(target[i]):
+            cap += 1  # each non-NaN target opens at most one trade
+    tri = np.full((cap, 3), -1, dtype=np.int64)  # entry bar, exit bar, direction
+    trf = np.full((cap, 5), np.nan)  # size, entry price, exit price, entry fee, exit fee
     k = 0
     cash = cash0
     pos = 0.0

@@ -1,0 +1,245 @@
+"""Backtest use cases: run, sweep, walk-forward, list and fetch stored runs, write reports.
+
+Bars come from the database (``bars`` table) or a CSV/Parquet file; the convergence strategy reads a
+matched pair's quote history (``symbol="match:<id>"``); the signal strategy reads ``signals``.
+Every run is persisted in ``backtest_runs`` for the dashboard.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oneprice.backtest import CostModel, backtest, get_strategy, load_bars, read_bars_file
+from oneprice.backtest import store as bt_store
+from oneprice.backtest.convergence import PARAMS as PAIR_PARAMS
+from oneprice.backtest.convergence import load_pair, run_convergence
+from oneprice.backtest.data import Bars, available_bars
+from oneprice.backtest.report import write_report
+from oneprice.backtest.strategies import STRATEGIES, align_signal
+from oneprice.backtest.sweep import sweep as run_sweep
+from oneprice.backtest.sweep import walk_forward as run_walk_forward
+from oneprice.core.errors import NotFoundError
+from oneprice.services.database import engine_for
+
+PAIR = "convergence"
+TF_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
+
+__all__ = [
+    "available_data",
+    "get_run",
+    "list_runs",
+    "list_strategies",
+    "report",
+    "run_backtest",
+    "sweep",
+    "walk_forward",
+]
+
+
+def list_strategies() -> dict[str, dict[str, Any]]:
+    """Every strategy with its parameter schema (type, default, min, max, help)."""
+    out = {name: s.schema() for name, s in sorted(STRATEGIES.items())}
+    out[PAIR] = {
+        "help": "Cross-venue convergence on a matched pair (symbol 'match:<id>'): buy the complete "
+        "set when its executable edge after fees beats a threshold; hold to settlement or exit "
+        "when the gap closes.",
+        "needs_signal": False,
+        "pair": True,
+        "params": {k: p.schema() for k, p in PAIR_PARAMS.items()},
+    }
+    return out
+
+
+def available_data(url: str | None = None) -> list[dict[str, Any]]:
+    """Stored bar series (exchange, symbol, timeframe, count, first, last)."""
+    return [
+        {**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
+        for r in available_bars(engine_for(url))
+    ]
+
+
+def _bars(
+    symbol: str, timeframe: str, start: Any, end: Any, exchange: str, url: str | None, csv: str | Path | None
+) -> Bars:
+    if isinstance(end, str) and len(end.strip()) <= 10:  # a bare date: the whole day
+        end = _t(end) + timedelta(days=1) - timedelta(microseconds=1)
+    if start is not None and end is not None and _t(start) > _t(end):
+        raise ValueError(f"start {start} is after end {end}")
+    if csv:
+        bars = read_bars_file(csv, symbol, timeframe).slice(start, end)
+        if len(bars) == 0:
+            full = read_bars_file(csv, symbol, timeframe)
+            raise NotFoundError(
+                f"no bars in {csv} between {start} and {end}; file spans {full.index[0]} to {full.index[-1]}"
+                if len(full)
+                else f"{csv} has no bars"
+            )
+        bars.exchange = exchange
+        return bars
+    return load_bars(engine_for(url), symbol, timeframe, start, end, exchange)
+
+
+def _t(x: Any) -> datetime:
+    import pandas as pd
+
+    t = pd.Timestamp(x)
+    return (t.tz_localize("UTC") if t.tz is None else t).to_pydatetime()
+
+
+def _signal(bars: Bars, source: str, key: str, timeframe: str, url: str | None) -> np.ndarray:
+    s = bt_store.read_signals(engine_for(url), source, key)
+    return align_signal(bars, s.index, s.to_numpy(), TF_SECONDS.get(timeframe, 0))
+
+
+def _match_id(symbol: str, params: dict[str, Any]) -> int:
+    if "match_id" in params:
+        return int(params.pop("match_id"))
+    if symbol.startswith("match:"):
+        return int(symbol.split(":", 1)[1])
+    raise ValueError("the convergence strategy trades a matched pair: pass --symbol match:<id>")
+
+
+def run_backtest(
+    strategy: str,
+    symbol: str,
+    timeframe: str = "1h",
+    start: Any = None,
+    end: Any = None,
+    fee: float = 0.001,
+    params: dict[str, Any] | None = None,
+    exchange: str = "binance",
+    url: str | None = None,
+    *,
+    csv: str | Path | None = None,
+    engine: str = "vector",
+    fill: str = "close",
+    cash: float = 10_000.0,
+    slippage: float = 0.0,
+    signal_source: str = "default",
+    save: bool = True,
+) -> dict[str, Any]:
+    """Run one backtest and persist it; returns run_id, metrics, equity series and trades."""
+    params = dict(params or {})
+    db = engine_for(url)
+    if strategy == PAIR:
+        pair = load_pair(db, _match_id(symbol, params), fee=fee)
+        res = run_convergence(pair, params, Decimal(str(cash)))
+        res.meta["cost"] = {"fee": fee, "venue_fees": True}
+        kind, src = "pair", "db"
+    else:
+        strat = get_strategy(strategy)
+        bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
+        sig = _signal(bars, signal_source, symbol, timeframe, url) if strat.needs_signal else None
+        res = backtest(
+            bars, strategy, params, CostModel(fee=fee, slippage=slippage), cash, fill, engine, signal=sig
+        )
+        if strat.needs_signal:
+            res.meta["params"] = {**res.meta["params"], "signal_source": signal_source}
+        kind, src = "bars", "file" if csv else "db"
+    run_id = bt_store.save_run(db, res, kind=kind, source=src) if save else None
+    return {
+        "run_id": run_id,
+        "metrics": res.metrics(),
+        "equity": bt_store.series_of(res),
+        "trades": bt_store.trades_of(res),
+        "meta": bt_store.jsonable(res.meta),
+    }
+
+
+def sweep(
+    strategy: str,
+    symbol: str,
+    timeframe: str,
+    start: Any,
+    end: Any,
+    fee: float,
+    grid: dict[str, list[Any]],
+    exchange: str = "binance",
+    url: str | None = None,
+    *,
+    csv: str | Path | None = None,
+    fill: str = "close",
+    cash: float = 10_000.0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    sort_by: str = "sharpe",
+    signal_source: str = "default",
+) -> dict[str, Any]:
+    """Backtest every combination of ``grid`` in parallel (processes, or Dask at ``scheduler``)."""
+    strat = get_strategy(strategy)
+    bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
+    sig = _signal(bars, signal_source, symbol, timeframe, url) if strat.needs_signal else None
+    t = time.perf_counter()
+    table = run_sweep(
+        bars, strategy, grid, CostModel(fee=fee), cash, fill, signal=sig, workers=workers, scheduler=scheduler
+    )
+    elapsed = time.perf_counter() - t
+    if sort_by not in table.columns and len(table):
+        raise ValueError(f"cannot sort by {sort_by!r}; choose one of {', '.join(table.columns)}")
+    if len(table):
+        table = table.sort_values(sort_by, ascending=False, na_position="last")
+    rows = bt_store.jsonable(table.to_dict("records"))
+    return {
+        "combinations": len(rows),
+        "skipped": table.attrs.get("skipped", 0),
+        "seconds": elapsed,
+        "rows": rows,
+        "best": rows[0] if rows else None,
+        "sort_by": sort_by,
+    }
+
+
+def walk_forward(
+    strategy: str,
+    symbol: str,
+    timeframe: str,
+    start: Any,
+    end: Any,
+    fee: float,
+    grid: dict[str, list[Any]],
+    train: int,
+    test: int,
+    exchange: str = "binance",
+    url: str | None = None,
+    *,
+    csv: str | Path | None = None,
+    objective: str = "sharpe",
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
+    """Walk-forward optimisation: best params on each train window, traded out of sample."""
+    bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
+    out = run_walk_forward(
+        bars, strategy, grid, train, test, objective, CostModel(fee=fee), workers=workers, scheduler=scheduler
+    )
+    eq = out.pop("equity")
+    out["equity"] = {"ts": [t.isoformat() for t in eq.index], "equity": eq.tolist()}
+    return bt_store.jsonable(out)
+
+
+def list_runs(limit: int = 50, url: str | None = None) -> list[dict[str, Any]]:
+    """Latest stored runs, newest first (no series)."""
+    return bt_store.list_runs(engine_for(url), limit)
+
+
+def get_run(run_id: int, url: str | None = None) -> dict[str, Any]:
+    """A stored run: metrics, trades, and equity/drawdown/prices as lists of {ts, value} for charting."""
+    run = bt_store.get_run(engine_for(url), run_id)
+    s = run["series"]
+    for key, col in (("equity", "equity"), ("drawdown", "drawdown"), ("prices", "price")):
+        run[key] = [{"ts": t, "value": v} for t, v in zip(s.get("ts", []), s.get(col, []), strict=False)]
+    return run
+
+
+def report(
+    run_id: int, out_dir: str | Path = "reports", url: str | None = None, cdn: bool = False
+) -> dict[str, str]:
+    """Write the HTML (plotly) and JSON reports of a stored run; returns their paths."""
+    page, js = write_report(bt_store.get_run(engine_for(url), run_id), Path(out_dir), cdn)
+    return {"html": str(page), "json": str(js)}
