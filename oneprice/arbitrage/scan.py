@@ -115,10 +115,18 @@ def load_pairs(session: Session, min_confidence: float, match_ids: list[int] | N
 
 
 async def fetch_books(
-    markets: Mapping[int, Market], clients: Mapping[str, VenueClient], concurrency: int
+    markets: Mapping[int, Market],
+    clients: Mapping[str, VenueClient],
+    concurrency: int,
+    total_limit: int | None = None,
 ) -> tuple[dict[int, Books], dict[str, dict[str, Any]]]:
-    """Books per market id (outcome -> book) and errors per venue (count and first messages)."""
+    """Books per market id (outcome -> book) and errors per venue (count and first messages).
+
+    At most ``concurrency`` requests per venue are in flight, and ``total_limit`` in all when given
+    (``total_limit=1`` fetches one market at a time: the sequential baseline of ``bench/scan.py``).
+    """
     sems: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(max(concurrency, 1)))
+    total = asyncio.Semaphore(total_limit) if total_limit else None
     errors: dict[str, dict[str, Any]] = {}
 
     def fail(venue: str, msg: str) -> None:
@@ -134,7 +142,11 @@ async def fetch_books(
             return mid, None
         async with sems[mk.venue]:
             try:
-                books = await client.order_books(mk)
+                if total is None:
+                    books = await client.order_books(mk)
+                else:
+                    async with total:
+                        books = await client.order_books(mk)
             except Exception as exc:  # a failing venue is reported; the others go on
                 fail(mk.venue, f"{mk.market_id}: {type(exc).__name__}: {exc}")
                 return mid, None
@@ -158,6 +170,7 @@ async def run_scan(
     params: Params,
     source: str = "live",
     concurrency: int = 8,
+    total_limit: int | None = None,
 ) -> ScanResult:
     """Fetch the books of every market of ``pairs`` and evaluate each pair."""
     t0 = time.perf_counter()
@@ -167,7 +180,7 @@ async def run_scan(
         for mid, mk in ((p.a_id, p.market_a), (p.b_id, p.market_b)):
             if mk.venue != "manifold" and mk.executable:  # play money is excluded without a fetch
                 markets[mid] = mk
-    books, res.venue_errors = await fetch_books(markets, clients, concurrency)
+    books, res.venue_errors = await fetch_books(markets, clients, concurrency, total_limit)
     res.books, res.fetch_s = len(books), time.perf_counter() - t0
     for p in pairs:
         ba, bb = books.get(p.a_id), books.get(p.b_id)
