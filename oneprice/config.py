@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     arb_confirmed_confidence: float = 0.99  # confidence credited to human-confirmed matches
     arb_target_size: int = 100  # contracts per complete set
     arb_max_book_age_s: float = 120.0  # older books are excluded and never alerted on
-    arb_concurrency_per_venue: int = 8  # concurrent book requests per venue
+    arb_concurrency_per_venue: int = 16  # concurrent book requests per venue
     arb_mismatch_loss: float = 1.0  # $ lost per contract if a matched pair resolves differently
     arb_alert_sinks: str = "console"  # comma-separated: console, jsonl, webhook
     arb_alert_jsonl: Path | None = None  # default: <data_dir>/alerts.jsonl
