@@ -191,6 +191,20 @@ def fmt_age(seconds: Any) -> str:
     return f"{s / 86400:.1f}d"
 
 
+def age_s(value: Any) -> float | None:
+    """Seconds from ``value`` (a datetime or ISO text) to now."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - value).total_seconds()
+
+
 def fmt_ts(value: Any) -> str:
     if value is None or value == "":
         return "–"

@@ -20,9 +20,11 @@ MAIN = Path(__file__).resolve().parents[2] / "oneprice" / "app" / "main.py"
 
 # Every dashboard test runs on the same xdist worker, so the session database is built once.
 GROUP = pytest.mark.xdist_group("dashboard")
+PAGES = ["overview", "markets", "matches", "opportunities", "backtests"]
 
 
-def _fill(url: str) -> None:
+def fill(url: str) -> None:
+    """Fill the database at ``url`` through the services, as a user's commands would."""
     from oneprice.services import arbitrage, backtest, ingest
 
     summary = ingest.ingest("replay", url=url)
@@ -58,7 +60,7 @@ def filled_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("ONEPRICE_DATA_DIR", str(root / "data"))
         mp.delenv("ONEPRICE_DB_URL", raising=False)
         get_settings.cache_clear()
-        _fill(url)
+        fill(url)
     get_settings.cache_clear()
     yield url
 

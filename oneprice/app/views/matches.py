@@ -50,6 +50,19 @@ if not matches:
     st.stop()
 
 
+def _facet(v: Any) -> str:
+    """A facet's value as text (facets mix flags, scores and words)."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_facet(x)}" for k, x in v.items())
+    if isinstance(v, list | tuple):
+        return ", ".join(_facet(x) for x in v)
+    return "–" if v is None else str(v)
+
+
 def _side(m: dict[str, Any], side: str) -> dict[str, Any]:
     return dict(m.get(f"market_{side}") or {})
 
@@ -105,10 +118,7 @@ if m.get("outcome_map"):
 st.subheader("Deciding facets")
 explanation = m.get("explanation") or {}
 if isinstance(explanation, dict) and explanation:
-    facets = [
-        {"facet": k, "value": v if isinstance(v, str | int | float | bool) else str(v)}
-        for k, v in explanation.items()
-    ]
+    facets = [{"facet": k, "value": _facet(v)} for k, v in explanation.items()]
     st.dataframe(ui.frame(facets), hide_index=True)
 elif explanation:
     st.write(explanation)

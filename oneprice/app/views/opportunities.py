@@ -72,15 +72,15 @@ def _scan_status() -> None:
         r = runs[0]
         c[0].metric(
             "Last scan",
-            ui.fmt_ts(r.get("finished_at") or r.get("started_at")),
-            help=f"source {r.get('source')}",
+            f"{ui.fmt_age(ui.age_s(r.get('finished_at') or r.get('started_at')))} ago",
+            help=f"{ui.fmt_ts(r.get('finished_at'))}, source {r.get('source')}",
         )
         c[1].metric("Opportunities", int(r.get("opportunities") or 0))
         c[2].metric("Excluded", int(r.get("excluded") or 0))
     if overall:
         c[3].metric("Pairs tracked", int(overall.get("pairs") or 0))
         c[4].metric("Persistent deviations", ui.fmt_pct(overall.get("share_persistent"), 1))
-        c[5].metric("Mean executable deviation", ui.fmt_prob(overall.get("mean_exec_deviation")))
+        c[5].metric("Mean exec. deviation", ui.fmt_prob(overall.get("mean_exec_deviation")))
 
 
 @st.fragment(run_every=timedelta(seconds=refresh_s) if st.session_state.get("op_auto", True) else None)
