@@ -71,6 +71,7 @@ class _Open:
     exit_size: Any
     exit_notional: Any
     exit_fee: Any
+    prices: dict[int, set[Any]] = field(default_factory=dict)  # side -> fill prices seen
 
 
 @dataclass
@@ -138,8 +139,8 @@ class Broker:
         ins = self.instruments[name]
         if ins.close is not None:
             return ins.close[self.i]
-        bid = ins.bid[self.i] if ins.bid is not None else None
-        ask = ins.ask[self.i] if ins.ask is not None else None
+        bid: Any = ins.bid[self.i] if ins.bid is not None else None
+        ask: Any = ins.ask[self.i] if ins.ask is not None else None
         if _ok(bid) and _ok(ask):
             return (bid + ask) / 2
         return bid if _ok(bid) else ask
@@ -277,6 +278,7 @@ class Broker:
         if t is None:
             z = self._num(0)
             t = self._open[name] = _Open(side, self.index[self.i], z, z, z, z, z, z)
+        t.prices.setdefault(side, set()).add(px)
         if side == t.direction:
             t.size += size
             t.entry_notional += size * px
@@ -305,6 +307,7 @@ class Broker:
             t = self._open[name]
             t.exit_size += abs(pos)
             t.exit_notional += abs(pos) * payout
+            t.prices.setdefault(-t.direction, set()).add(payout)
             self._finish(name, t, "settled")
         self._settled.add(name)
 
@@ -314,8 +317,10 @@ def _ok(x: Any) -> bool:
 
 
 def _row(name: str, t: _Open, exit_time: Any, pnl: Any, status: str) -> dict[str, Any]:
-    exit_price = t.exit_notional / t.exit_size if t.exit_size else None
-    entry_price = t.entry_notional / t.size
+    # one fill price: report it exactly; several: the size-weighted average
+    ent, ext = t.prices.get(t.direction, set()), t.prices.get(-t.direction, set())
+    entry_price = next(iter(ent)) if len(ent) == 1 else t.entry_notional / t.size
+    exit_price = (next(iter(ext)) if len(ext) == 1 else t.exit_notional / t.exit_size) if t.exit_size else None
     return {
         "instrument": name,
         "direction": "long" if t.direction > 0 else "short",

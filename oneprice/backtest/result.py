@@ -91,7 +91,7 @@ def trades_frame(
     size, entry_p, exit_p, entry_f, exit_f = (trf[:, j] for j in range(5))
     is_open = exit_i < 0
     pnl = trade_pnl(tri, trf, last_price)
-    exit_time = pd.DatetimeIndex(np.where(is_open, np.datetime64("NaT"), index.values[np.maximum(exit_i, 0)]))
+    exit_time = index[np.maximum(exit_i, 0)].where(~is_open, pd.NaT)
     return pd.DataFrame(
         {
             "instrument": pd.Series([instrument] * n, dtype=object),
@@ -99,7 +99,7 @@ def trades_frame(
             "size": size,
             "entry_time": index[entry_i],
             "entry_price": entry_p,
-            "exit_time": exit_time.tz_localize("UTC") if exit_time.tz is None and index.tz else exit_time,
+            "exit_time": exit_time,
             "exit_price": exit_p,
             "entry_fee": entry_f,
             "exit_fee": np.nan_to_num(exit_f),
@@ -114,7 +114,8 @@ def trade_pnl(tri: np.ndarray, trf: np.ndarray, last_price: float) -> np.ndarray
     """Per-trade P&L from the kernel's arrays, open trades marked at ``last_price``."""
     is_open = tri[:, 1] < 0
     mark = np.where(is_open, last_price, trf[:, 2])
-    return tri[:, 2] * trf[:, 0] * (mark - trf[:, 1]) - trf[:, 3] - np.nan_to_num(trf[:, 4])
+    size = trf[:, 0]
+    return (size * mark - size * trf[:, 1]) * tri[:, 2] - trf[:, 3] - np.nan_to_num(trf[:, 4])
 
 
 def empty_trades() -> pd.DataFrame:
