@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from app.cdp import Browser, find_chromium
+from app.conftest import GROUP
 from oneprice.app.main import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [GROUP, pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Truthy once the page's own title is drawn and the script finished; then what the page shows.
 PAGE_STATE = """

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.conftest import GROUP
+from app.conftest import GROUP, copy_sqlite
 from oneprice.app import common
 from oneprice.services import arbitrage
 
@@ -57,3 +58,18 @@ def test_empty_database_names_the_scan_command(
     at = open_page("opportunities")
     assert not at.exception and not at.error
     assert any(f"run `{common.CMD_SCAN}`" in i.value for i in at.info)
+
+
+def test_scan_now_runs_a_replay_scan(
+    filled_db: str, tmp_path: Path, use_db: Callable[[str], None], open_page: Callable[[str], AppTest]
+) -> None:
+    url = copy_sqlite(filled_db, tmp_path / "scan.sqlite")
+    use_db(url)
+    before = arbitrage.list_scan_runs(limit=50, url=url)
+    at = open_page("opportunities")
+    at.radio(key="op_scan_source").set_value("replay")
+    at.button(key="op_scan").click().run()
+    assert not at.exception and not at.error
+    after = arbitrage.list_scan_runs(limit=50, url=url)
+    assert len(after) == len(before) + 1 and after[0]["source"] == "replay"
+    assert any(f"Scan run {after[0]['id']}:" in s.value for s in at.success)
