@@ -142,7 +142,7 @@ def max_positive_size(legs: Sequence[Leg], exact: bool = False) -> Decimal:
     fee-rounded curve below it (rounding only lowers the edge of small orders).
     """
     depth = set_depth(legs)
-    if depth < 1:
+    if depth < 1 or walk_set(legs, ONE, exact=True).edge <= 0:  # the first contract is the best one
         return ZERO
     top = _largest(legs, depth, exact=True)
     if exact or top == 0 or walk_set(legs, top).edge > 0:

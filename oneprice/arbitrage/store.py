@@ -98,15 +98,17 @@ def save_run(engine: Engine, res: ScanResult, error: str | None = None) -> tuple
         )
         s.add(run)
         s.flush()
-        ids: dict[int, int] = {}
-        for c in res.candidates:
-            row = ArbOpportunity(**_opportunity_row(run.id, c))
-            s.add(row)
-            s.flush()
-            ids[id(c)] = row.id
-            if c.excluded is None and (c.mid_gap is not None or c.edge_at_target is not None):
-                s.add(ArbDeviation(**_deviation_row(run.id, c, run.started_at)))
-        return run.id, ids
+        rows = [(c, ArbOpportunity(**_opportunity_row(run.id, c))) for c in res.candidates]
+        s.add_all([r for _, r in rows])
+        s.add_all(
+            [
+                ArbDeviation(**_deviation_row(run.id, c, run.started_at))
+                for c in res.candidates
+                if c.excluded is None and (c.mid_gap is not None or c.edge_at_target is not None)
+            ]
+        )
+        s.flush()  # one batched INSERT per table (RETURNING ids on SQLite and PostgreSQL)
+        return run.id, {id(c): r.id for c, r in rows}
 
 
 def set_alert_count(engine: Engine, run_id: int, n: int) -> None:
