@@ -144,3 +144,23 @@ def test_jsonl_sink_writes_parsable_lines(tmp_path: Path) -> None:
     sink = JsonlSink(tmp_path / "a" / "alerts.jsonl")
     asyncio.run(sink.send({"edge": "0.01", "legs": []}))
     assert json.loads((tmp_path / "a" / "alerts.jsonl").read_text())["edge"] == "0.01"
+
+
+class BrokenSink:
+    name = "webhook"
+
+    async def send(self, alert: dict[str, Any]) -> None:
+        raise RuntimeError("webhook answered HTTP 502")
+
+
+def test_a_failing_sink_never_stops_the_others(engine: Engine) -> None:
+    clients, _ = _setup(engine)
+    lines: list[str] = []
+    res = svc.scan_once(
+        "live", db_url(engine), clients=clients, sinks=[BrokenSink(), ConsoleSink(lines.append)]
+    )
+    assert res["alerts"] == 2 and len(lines) == 2
+    with session_scope(engine) as s:
+        sent = s.scalars(select(ArbAlert)).all()
+        assert {a.sinks["console"] for a in sent} == {"ok"}
+        assert all("HTTP 502" in a.sinks["webhook"] for a in sent)
