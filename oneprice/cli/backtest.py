@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
             )
             con.print(
                 f"{out['combinations']} combinations ({out['skipped']} invalid skipped) in "
-                f"{out['seconds']:.2f} s, ranked by {sort_by}"
+                f"{out['seconds']:.3f} s, ranked by {sort_by}"
             )
             rows = out["rows"][:top]
             if rows:
