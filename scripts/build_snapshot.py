@@ -150,6 +150,9 @@ def main() -> None:
     seen = {(m["venue"], m["id"]) for m in listing}
     extra, quotes = pair_rows(a.source)
     markets = listing + [m for m in extra if (m["venue"], m["id"]) not in seen]
+    # markets with recorded quotes first, so that a replay with --limit still has prices and books
+    quoted = {(q["venue"], q["id"]) for q in quotes}
+    markets.sort(key=lambda m: (m["venue"], m["id"]) not in quoted)
     bars = bar_rows(a.source, a.hourly_days)
     a.out.mkdir(parents=True, exist_ok=True)
     gz_write(

@@ -2,15 +2,21 @@
 
 Rows whose values are unchanged are not touched, so re-running an ingest reports zero updates and
 leaves every row as it was. Counts distinguish inserted from updated rows.
+
+PostgreSQL takes a fast path: each chunk is ONE statement whose parameters are one text array per column
+(``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT ... RETURNING ..., xmax = 0``), so no per-row
+placeholders are rendered or parsed and inserted rows are told from updated ones without a prior SELECT.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, tuple_
+from sqlalchemy import String, Table, and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,6 +68,10 @@ def upsert(
     for r in rows:
         uniq[tuple(r[k] for k in keys)] = r
     items = list(uniq.items())
+    if dialect == "postgresql":
+        for start in range(0, len(items), chunk * 5):
+            _upsert_pg(session, table, items[start : start + chunk * 5], keys, upd, returning, counts, ids)
+        return counts, ids
     for start in range(0, len(items), chunk):
         part = items[start : start + chunk]
         want = [k for k, _ in part]
@@ -101,6 +111,97 @@ def upsert(
             for key, val in existing.items():
                 ids.setdefault(key, val)
     return counts, ids
+
+
+_PG = postgresql.dialect()
+
+
+def _pg_type(table: Table, col: str) -> str:
+    typ = table.c[col].type
+    return "TEXT" if isinstance(typ, String) else typ.compile(dialect=_PG)
+
+
+def _as_text(v: Any) -> str | None:
+    """A value as PostgreSQL input text (the statement casts it back to the column's type)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, datetime):
+        return (v.replace(tzinfo=UTC) if v.tzinfo is None else v).isoformat()
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+def _defaults(table: Table, cols: Sequence[str]) -> dict[str, Any]:
+    """Python-side column defaults of the columns missing from the rows (as Core inserts would apply)."""
+    out: dict[str, Any] = {}
+    for c in table.c:
+        d = c.default
+        if c.name in cols or d is None or not hasattr(d, "arg"):
+            continue
+        out[c.name] = d.arg(None) if callable(d.arg) else d.arg
+    return out
+
+
+def _unnest(table: Table, cols: Sequence[str], alias: str) -> str:
+    arrays = ", ".join("%b::text[]" for _ in cols)  # binary arrays: no per-element escaping
+    return f"unnest({arrays}) AS {alias}({', '.join(f'c{i}' for i in range(len(cols)))})"
+
+
+def _upsert_pg(
+    session: Session,
+    table: Table,
+    part: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    keys: Sequence[str],
+    upd: Sequence[str],
+    returning: str | None,
+    counts: UpsertCounts,
+    ids: dict[tuple[Any, ...], Any],
+) -> None:
+    cols = list(part[0][1].keys())
+    defaults = _defaults(table, cols)
+    cols += list(defaults)
+    q = '"{}"'.format
+    casts = ", ".join(f"v.c{i}::{_pg_type(table, c)}" for i, c in enumerate(cols))
+    ret = [*keys, returning] if returning else list(keys)
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in cols)}) "
+        f"SELECT {casts} FROM {_unnest(table, cols, 'v')} ON CONFLICT ({', '.join(q(k) for k in keys)}) "
+    )
+    if upd:
+        changed = " OR ".join(f"{q(table.name)}.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in upd)
+        sql += f"DO UPDATE SET {', '.join(f'{q(c)} = EXCLUDED.{q(c)}' for c in upd)} WHERE {changed}"
+    else:
+        sql += "DO NOTHING"
+    sql += f" RETURNING {', '.join(q(c) for c in ret)}, (xmax = 0)"
+    params = tuple(
+        [_as_text(r[c]) for _, r in part] if c not in defaults else [_as_text(defaults[c])] * len(part)
+        for c in cols
+    )
+    conn = session.connection()
+    n = len(keys)
+    seen: set[tuple[Any, ...]] = set()
+    for rec in conn.exec_driver_sql(sql, params):
+        key = tuple(rec[:n])
+        seen.add(key)
+        if returning:
+            ids[key] = rec[n]
+        if rec[-1]:
+            counts.inserted += 1
+        else:
+            counts.updated += 1
+    counts.unchanged += len(part) - len(seen)
+    if returning and len(seen) < len(part):
+        rest = [k for k, _ in part if k not in seen]
+        on = " AND ".join(f"t.{q(k)} = v.c{i}::{_pg_type(table, k)}" for i, k in enumerate(keys))
+        sel = f"SELECT {', '.join(f't.{q(c)}' for c in ret)} FROM {q(table.name)} t "
+        sel += f"JOIN {_unnest(table, keys, 'v')} ON {on}"
+        for rec in conn.exec_driver_sql(sel, tuple([_as_text(k[i]) for k in rest] for i in range(n))):
+            ids.setdefault(tuple(rec[:n]), rec[n])
 
 
 def key_filter(model: Any, keys: Sequence[str], values: Sequence[tuple[Any, ...]]) -> Any:

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-import ccxt
-
 from oneprice.config import Settings, get_settings
 from oneprice.core import (
     Bar,
@@ -33,6 +31,13 @@ from oneprice.ingest.parsers.ccxt_data import parse_ohlcv, parse_order_book
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+def _ccxt() -> Any:
+    """ccxt, imported on first use (it takes about a second to import)."""
+    import ccxt
+
+    return ccxt
 
 
 def repoint(api: Any, base: str) -> Any:
@@ -62,6 +67,7 @@ class CcxtClient(VenueClient):
     ) -> None:
         self.settings = settings or get_settings()
         self.exchange_id = exchange or self.settings.ccxt_exchange
+        ccxt = _ccxt()
         if not hasattr(ccxt, self.exchange_id):
             raise NotFoundError(f"ccxt has no exchange {self.exchange_id!r}")
         cfg: dict[str, Any] = {"enableRateLimit": True, "timeout": int(self.settings.http_timeout_s * 1000)}
@@ -81,6 +87,7 @@ class CcxtClient(VenueClient):
 
     async def _call(self, fn: Callable[..., R], *args: Any) -> R:
         s = self.settings
+        ccxt = _ccxt()
         last: Exception | None = None
         for attempt in range(s.http_max_retries + 1):
             if attempt:
