@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -88,38 +87,49 @@ def make_books(n: int, levels: int, seed: int = 7) -> tuple[dict[str, Any], dict
     return kalshi, poly
 
 
+def respond(path: str, kalshi: dict[str, bytes], poly: dict[str, bytes]) -> tuple[int, bytes]:
+    url = urlparse(path)
+    if url.path.startswith("/kalshi/markets/") and url.path.endswith("/orderbook"):
+        body = kalshi.get(url.path.split("/")[3])
+        if body is not None:
+            return 200, body
+    elif url.path == "/clob/book":
+        body = poly.get(parse_qs(url.query).get("token_id", [""])[0])
+        if body is not None:  # the book's timestamp is the time it is served
+            return 200, body.replace(b"__TS__", str(int(time.time() * 1000)).encode())
+    return 404, b'{"error": "not found"}'
+
+
 def serve(port_q: Any, n: int, levels: int, latency_s: float) -> None:
-    kalshi, poly = make_books(n, levels)
+    """A small asyncio HTTP/1.1 keep-alive server (cheap on CPU, so the client is what is measured)."""
+    k, p = make_books(n, levels)
+    kalshi = {t: json.dumps(b).encode() for t, b in k.items()}
+    poly = {t: json.dumps(dict(b, timestamp="__TS__")).encode() for t, b in p.items()}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in separate writes
-
-        def log_message(self, *args: Any) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                await asyncio.sleep(latency_s)
+                code, body = respond(path, kalshi, poly)
+                writer.write(
+                    b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                    % (code, b"OK" if code == 200 else b"Not Found", len(body))
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        finally:
+            writer.close()
 
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            body: Any = None
-            if url.path.startswith("/kalshi/markets/") and url.path.endswith("/orderbook"):
-                body = kalshi.get(url.path.split("/")[3])
-            elif url.path == "/clob/book":
-                tok = parse_qs(url.query).get("token_id", [""])[0]
-                if tok in poly:
-                    body = dict(poly[tok], timestamp=str(int(time.time() * 1000)))
-            time.sleep(latency_s)
-            data = json.dumps(body if body is not None else {"error": "not found"}).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    async def main() -> None:
+        srv = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        port_q.put(srv.sockets[0].getsockname()[1])
+        await srv.serve_forever()
 
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.request_queue_size = 1024
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port_q.put(srv.server_address[1])
-    srv.serve_forever()
+    asyncio.run(main())
 
 
 def seed_db(engine: Any, n: int) -> None:

@@ -39,6 +39,7 @@ class ScanResult:
     candidates: list[Candidate] = field(default_factory=list)
     venue_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
     books: int = 0
+    fetched: list[OrderBook] = field(default_factory=list)  # every book refreshed, for storage
     fetch_s: float = 0.0
     total_s: float = 0.0
     finished_at: datetime | None = None
@@ -182,6 +183,7 @@ async def run_scan(
                 markets[mid] = mk
     books, res.venue_errors = await fetch_books(markets, clients, concurrency, total_limit)
     res.books, res.fetch_s = len(books), time.perf_counter() - t0
+    res.fetched = [b for bs in books.values() for b in bs.values()]
     for p in pairs:
         ba, bb = books.get(p.a_id), books.get(p.b_id)
         cand = evaluate(p, ba, bb, _as_of(source, ba, bb), params)

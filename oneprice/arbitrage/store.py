@@ -10,9 +10,11 @@ from sqlalchemy import Engine, select
 
 from oneprice.arbitrage.detect import Candidate
 from oneprice.arbitrage.scan import ScanResult
+from oneprice.core import OrderBook, Quote
 from oneprice.db import session_scope
 from oneprice.db.base import now_utc
 from oneprice.db.models_arbitrage import ArbDeviation, ArbOpportunity, ArbScanRun
+from oneprice.ingest.store import write_books, write_quotes
 
 Q = Decimal("0.00000001")
 
@@ -77,10 +79,29 @@ def _deviation_row(run_id: int, c: Candidate, ts: datetime) -> dict[str, Any]:
     }
 
 
+def top_quote(b: OrderBook) -> Quote:
+    bid, ask = (b.bids[0] if b.bids else None), (b.asks[0] if b.asks else None)
+    return Quote(
+        b.venue,
+        b.market_id,
+        b.outcome,
+        b.ts,
+        bid.price if bid else None,
+        ask.price if ask else None,
+        None,
+        bid.size if bid else None,
+        ask.size if ask else None,
+    )
+
+
 def save_run(engine: Engine, res: ScanResult, error: str | None = None) -> tuple[int, dict[int, int]]:
-    """Write the run, every candidate and the deviation observations; return the run id and
-    a map from each opportunity's ``id(candidate)`` to its row id (for alerts)."""
+    """Write the run, every candidate, the deviation observations and the refreshed books and top-of-book
+    quotes (through ``oneprice.ingest.store``); return the run id and a map from each candidate's
+    ``id()`` to its row id (for alerts). One transaction: a crash leaves nothing half written."""
     with session_scope(engine) as s:
+        if res.fetched:
+            write_books(s, res.fetched)
+            write_quotes(s, [top_quote(b) for b in res.fetched])
         run = ArbScanRun(
             source=res.source,
             started_at=res.started_at,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from oneprice.arbitrage.alerts import ConsoleSink, JsonlSink
-from oneprice.db import session_scope
+from oneprice.db import BookSnapshot, QuoteRow, session_scope
 from oneprice.db.models_arbitrage import ArbAlert, ArbDeviation, ArbOpportunity, ArbScanRun
 from oneprice.services import arbitrage as svc
 
@@ -67,6 +67,10 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
         assert s.scalar(select(func.count()).select_from(ArbOpportunity)) == 8
         assert s.scalar(select(func.count()).select_from(ArbAlert)) == 2
         assert s.scalar(select(func.count()).select_from(ArbDeviation)) == 6
+        # refreshed books and top-of-book quotes of the 8 scanned markets land in the shared tables,
+        # idempotently: the fake venue served the same books (same timestamps) to both runs
+        assert s.scalar(select(func.count()).select_from(BookSnapshot)) == 8 * 2
+        assert s.scalar(select(func.count()).select_from(QuoteRow)) == 8 * 2
         row = s.scalars(select(ArbOpportunity).where(ArbOpportunity.match_id == ids["arb"])).first()
         assert row is not None and row.book_ts is not None and row.legs[0]["book_ts"]
     latest = svc.latest_opportunities(url=db_url(engine))
