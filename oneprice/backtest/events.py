@@ -320,7 +320,9 @@ def _row(name: str, t: _Open, exit_time: Any, pnl: Any, status: str) -> dict[str
     # one fill price: report it exactly; several: the size-weighted average
     ent, ext = t.prices.get(t.direction, set()), t.prices.get(-t.direction, set())
     entry_price = next(iter(ent)) if len(ent) == 1 else t.entry_notional / t.size
-    exit_price = (next(iter(ext)) if len(ext) == 1 else t.exit_notional / t.exit_size) if t.exit_size else None
+    exit_price = (
+        (next(iter(ext)) if len(ext) == 1 else t.exit_notional / t.exit_size) if t.exit_size else None
+    )
     return {
         "instrument": name,
         "direction": "long" if t.direction > 0 else "short",

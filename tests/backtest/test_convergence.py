@@ -22,13 +22,25 @@ def make_pair(engine: Engine, result: str | None = "yes", relation: str = "equiv
     with session_scope(engine) as s:
         s.add_all([Venue(name="kalshi"), Venue(name="polymarket")])
         s.flush()
-        a = Market(venue="kalshi", external_id="KXFED-25MAR-T4.50", question="Fed above 4.5%?",
-                   close_time=T0 + timedelta(hours=6), extra={"result": result} if result else {})
-        b = Market(venue="polymarket", external_id="0xabc", question="Fed above 4.5% in March?",
-                   close_time=T0 + timedelta(hours=6), extra={"fee_rate": None})
+        a = Market(
+            venue="kalshi",
+            external_id="KXFED-25MAR-T4.50",
+            question="Fed above 4.5%?",
+            close_time=T0 + timedelta(hours=6),
+            extra={"result": result} if result else {},
+        )
+        b = Market(
+            venue="polymarket",
+            external_id="0xabc",
+            question="Fed above 4.5% in March?",
+            close_time=T0 + timedelta(hours=6),
+            extra={"fee_rate": None},
+        )
         s.add_all([a, b])
         s.flush()
-        s.add(Match(market_a_id=a.id, market_b_id=b.id, relation=relation, outcome_map=omap, status="confirmed"))
+        s.add(
+            Match(market_a_id=a.id, market_b_id=b.id, relation=relation, outcome_map=omap, status="confirmed")
+        )
         b_yes = "Yes" if relation == "equivalent" else "No"
         b_no = "No" if relation == "equivalent" else "Yes"
         # hour: (A yes bid/ask, A no bid/ask, B "yes-equivalent" bid/ask, B "no-equivalent" bid/ask)
@@ -40,9 +52,23 @@ def make_pair(engine: Engine, result: str | None = "yes", relation: str = "equiv
         ]
         for h, (ay, an, by, bn) in enumerate(book):
             ts = T0 + timedelta(hours=h)
-            for mid, out, (bid, ask) in ((a.id, "Yes", ay), (a.id, "No", an), (b.id, b_yes, by), (b.id, b_no, bn)):
-                s.add(QuoteRow(market_id=mid, outcome=out, ts=ts, bid=D(str(bid)), ask=D(str(ask)),
-                               bid_size=D(500), ask_size=D(300)))
+            for mid, out, (bid, ask) in (
+                (a.id, "Yes", ay),
+                (a.id, "No", an),
+                (b.id, b_yes, by),
+                (b.id, b_no, bn),
+            ):
+                s.add(
+                    QuoteRow(
+                        market_id=mid,
+                        outcome=out,
+                        ts=ts,
+                        bid=D(str(bid)),
+                        ask=D(str(ask)),
+                        bid_size=D(500),
+                        ask_size=D(300),
+                    )
+                )
         s.flush()
         return int(s.query(Match.id).one()[0])
 

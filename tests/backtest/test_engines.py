@@ -23,7 +23,9 @@ CASES = [
 @pytest.mark.parametrize(("name", "params"), CASES)
 @pytest.mark.parametrize("fill", ["close", "next_open"])
 @pytest.mark.parametrize("unit", [0.0, 1e-3])
-def test_vector_and_event_engines_make_identical_trades(btc: Bars, name: str, params: dict, fill: str, unit: float):
+def test_vector_and_event_engines_make_identical_trades(
+    btc: Bars, name: str, params: dict, fill: str, unit: float
+):
     cost = CostModel(fee=0.001, slippage=0.0005)
     v = backtest(btc, name, params, cost, 10_000.0, fill, "vector", unit)
     e = backtest(btc, name, params, cost, 10_000.0, fill, "event", unit)

@@ -61,8 +61,14 @@ def test_insufficient_cash_is_rejected_and_recorded():
 
 
 def pm(ask: list, bid: list, settle_at: int | None, payout, ask_size=None) -> Instrument:
-    return Instrument("K:Yes", bid=[D(str(x)) for x in bid], ask=[D(str(x)) for x in ask],
-                      ask_size=ask_size, settle_at=settle_at, payout=payout)
+    return Instrument(
+        "K:Yes",
+        bid=[D(str(x)) for x in bid],
+        ask=[D(str(x)) for x in ask],
+        ask_size=ask_size,
+        settle_at=settle_at,
+        payout=payout,
+    )
 
 
 @pytest.mark.parametrize("outcome", [0, 1])
@@ -71,8 +77,9 @@ def test_prediction_market_position_pays_exactly_1_or_0_per_contract(outcome):
     resolution: the contracts pay exactly 1 (or 0) each, no settlement fee."""
     cost = CostModel(pm_fee=0.07, fee_step=0.01)
     ins = pm([0.42, 0.45, 0.50], [0.40, 0.43, 0.48], settle_at=2, payout=D(outcome))
-    r = run_events(_idx(3), [ins], lambda b: b.buy("K:Yes", 37) if b.i == 0 else None, cost, cash=D("100"),
-                   fill="close")
+    r = run_events(
+        _idx(3), [ins], lambda b: b.buy("K:Yes", 37) if b.i == 0 else None, cost, cash=D("100"), fill="close"
+    )
     fee = D("0.64")  # 0.07 x 37 x 0.42 x 0.58 = 0.630924, rounded up to the cent
     assert r.meta["final_cash"] == D("100") - 37 * D("0.42") - fee + 37 * D(outcome)
     t = r.trades.iloc[0]
@@ -92,8 +99,14 @@ def test_settlement_is_exact_for_any_price_and_size(price, contracts, outcome, p
     cost = CostModel(fee=fee, pm_fee=pm_fee, fee_step=0.01 if pm_fee else 0.0)
     cash = D(1000)
     ins = pm([price, price], [price, price], settle_at=1, payout=D(outcome))
-    r = run_events(_idx(2), [ins], lambda b: b.buy("K:Yes", contracts) if b.i == 0 else None, cost, cash=cash,
-                   fill="close")
+    r = run_events(
+        _idx(2),
+        [ins],
+        lambda b: b.buy("K:Yes", contracts) if b.i == 0 else None,
+        cost,
+        cash=cash,
+        fill="close",
+    )
     fee_paid = cost.fee_for(D(contracts), price)
     assert r.meta["final_cash"] == cash - contracts * price - fee_paid + contracts * D(outcome)
     assert r.trades.iloc[0]["pnl"] == r.meta["final_cash"] - cash

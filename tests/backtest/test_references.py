@@ -20,8 +20,9 @@ def bars(btc_all: Bars) -> Bars:
 
 
 def _frame(b: Bars) -> pd.DataFrame:
-    return pd.DataFrame({"Open": b.open, "High": b.high, "Low": b.low, "Close": b.close, "Volume": b.volume},
-                        index=b.index)
+    return pd.DataFrame(
+        {"Open": b.open, "High": b.high, "Low": b.low, "Close": b.close, "Volume": b.volume}, index=b.index
+    )
 
 
 def test_matches_backtesting_py_next_open_fractional(bars: Bars):
@@ -44,7 +45,9 @@ def test_matches_backtesting_py_next_open_fractional(bars: Bars):
         warnings.simplefilter("ignore")
         stats = FractionalBacktest(_frame(bars), SmaCross, cash=10_000, commission=0.001).run()
     ref = stats["_trades"]
-    ours = backtest(bars, "sma", {"fast": 10, "slow": 50}, CostModel(fee=0.001), 10_000, "next_open", unit=1e-8)
+    ours = backtest(
+        bars, "sma", {"fast": 10, "slow": 50}, CostModel(fee=0.001), 10_000, "next_open", unit=1e-8
+    )
     closed = ours.trades[ours.trades["status"] == "closed"]
     assert len(closed) == len(ref) > 20
     assert (pd.DatetimeIndex(closed["entry_time"]) == pd.DatetimeIndex(ref["EntryTime"])).all()
@@ -60,7 +63,9 @@ def test_matches_vectorbt_close_fill(bars: Bars):
     vbt = pytest.importorskip("vectorbt")
     close = pd.Series(bars.close, index=bars.index)
     f, s = vbt.MA.run(close, 10), vbt.MA.run(close, 50)
-    pf = vbt.Portfolio.from_signals(close, f.ma_crossed_above(s), f.ma_crossed_below(s), fees=0.001, init_cash=10_000)
+    pf = vbt.Portfolio.from_signals(
+        close, f.ma_crossed_above(s), f.ma_crossed_below(s), fees=0.001, init_cash=10_000
+    )
     rec = pf.trades.records
     ours = backtest(bars, "sma", {"fast": 10, "slow": 50}, CostModel(fee=0.001), 10_000, "close")
     t = ours.trades

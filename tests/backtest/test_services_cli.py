@@ -23,13 +23,28 @@ def _url(engine: Engine) -> str:
 def test_run_list_get_on_both_backends(engine: Engine, btc: Bars):
     insert_bars(engine, btc)
     url = _url(engine)
-    out = svc.run_backtest("sma", "BTC/USDT", "1h", "2023-01-01", "2023-02-15", 0.001, {"fast": 10, "slow": 50},
-                           url=url)
+    out = svc.run_backtest(
+        "sma", "BTC/USDT", "1h", "2023-01-01", "2023-02-15", 0.001, {"fast": 10, "slow": 50}, url=url
+    )
     m = out["metrics"]
     assert m["trade_count"] > 0 and m["fees_paid"] > 0
-    for k in ("total_return", "annual_return", "volatility", "sharpe", "sortino", "max_drawdown",
-              "max_drawdown_days", "calmar", "win_rate", "profit_factor", "exposure", "turnover",
-              "benchmark_total_return", "excess_return", "beta"):
+    for k in (
+        "total_return",
+        "annual_return",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "max_drawdown_days",
+        "calmar",
+        "win_rate",
+        "profit_factor",
+        "exposure",
+        "turnover",
+        "benchmark_total_return",
+        "excess_return",
+        "beta",
+    ):
         assert k in m
     runs = svc.list_runs(url=url)
     assert runs[0]["run_id"] == out["run_id"] and runs[0]["params"] == {"fast": 10, "slow": 50, "short": 0}
@@ -48,8 +63,23 @@ def test_cli_run_report_and_errors(sqlite_engine: Engine, btc: Bars, tmp_path: P
     get_settings.cache_clear()
     cli = CliRunner()
     base = ["backtest", "run", "--symbol", "BTC/USDT", "--timeframe", "1h", "--fee", "0.001"]
-    r = cli.invoke(app, [*base, "--strategy", "sma", "--start", "2023-01-01", "--end", "2023-03-01",
-                         "--param", "fast=10", "--param", "slow=50", "--json"])
+    r = cli.invoke(
+        app,
+        [
+            *base,
+            "--strategy",
+            "sma",
+            "--start",
+            "2023-01-01",
+            "--end",
+            "2023-03-01",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=50",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     run_id = json.loads(r.output)["run_id"]
     r = cli.invoke(app, ["backtest", "report", str(run_id), "--out", str(tmp_path), "--cdn"])
@@ -79,7 +109,22 @@ def test_cli_csv_and_sweep(tmp_path: Path, btc: Bars):
     cli = CliRunner()
     r = cli.invoke(app, ["backtest", "run", "--strategy", "rsi", "--csv", str(csv), "--json"])
     assert r.exit_code == 0, r.output
-    r = cli.invoke(app, ["backtest", "sweep", "--strategy", "sma", "--csv", str(csv), "--grid", "fast=5:15:5",
-                         "--grid", "slow=10,40", "--workers", "1"])
+    r = cli.invoke(
+        app,
+        [
+            "backtest",
+            "sweep",
+            "--strategy",
+            "sma",
+            "--csv",
+            str(csv),
+            "--grid",
+            "fast=5:15:5",
+            "--grid",
+            "slow=10,40",
+            "--workers",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "4 combinations (2 invalid skipped)" in r.output

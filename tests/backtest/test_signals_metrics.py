@@ -37,20 +37,42 @@ def test_signal_strategy_acts_only_on_signals_known_at_the_bar_close(sqlite_engi
     # a signal stamped 10:30 is known at the close of the 10:00 bar (11:00), not before
     t_on = bars.index[10] + pd.Timedelta(minutes=30)
     t_off = bars.index[40] + pd.Timedelta(minutes=59)
-    write_signals(sqlite_engine, "agent", "BTC/USDT", [(t_on.to_pydatetime(), 1.0), (t_off.to_pydatetime(), -1.0)])
+    write_signals(
+        sqlite_engine, "agent", "BTC/USDT", [(t_on.to_pydatetime(), 1.0), (t_off.to_pydatetime(), -1.0)]
+    )
     url = sqlite_engine.url.render_as_string(hide_password=False)
-    out = svc.run_backtest("signal", "BTC/USDT", "1h", None, None, 0.0, {"entry": 0.5, "exit": 0.0}, url=url,
-                           signal_source="agent")
+    out = svc.run_backtest(
+        "signal",
+        "BTC/USDT",
+        "1h",
+        None,
+        None,
+        0.0,
+        {"entry": 0.5, "exit": 0.0},
+        url=url,
+        signal_source="agent",
+    )
     (t,) = out["trades"]
     assert t["entry_time"] == bars.index[10].isoformat() and t["exit_time"] == bars.index[40].isoformat()
     assert t["entry_price"] == bars.close[10] and t["exit_price"] == bars.close[40]
 
 
-def _result(equity: list[float], pnl: list[float] | None = None, position: list[float] | None = None) -> BacktestResult:
+def _result(
+    equity: list[float], pnl: list[float] | None = None, position: list[float] | None = None
+) -> BacktestResult:
     idx = pd.date_range("2024-01-01", periods=len(equity), freq="1D", tz="UTC")
-    trades = empty_trades() if not pnl else pd.DataFrame({"pnl": pnl, "size": [1.0] * len(pnl),
-                                                            "entry_price": [1.0] * len(pnl),
-                                                            "exit_price": [1.0] * len(pnl)})
+    trades = (
+        empty_trades()
+        if not pnl
+        else pd.DataFrame(
+            {
+                "pnl": pnl,
+                "size": [1.0] * len(pnl),
+                "entry_price": [1.0] * len(pnl),
+                "exit_price": [1.0] * len(pnl),
+            }
+        )
+    )
     eq = np.array(equity, dtype=float)
     pos = np.array(position if position is not None else [1.0] * len(equity))
     return BacktestResult(idx, eq, pos, trades, 3.0, eq[0], eq.copy())
@@ -65,7 +87,9 @@ def test_metrics_by_hand():
     assert m["annual_return"] == pytest.approx(1.21 ** (365 / 4) - 1)
     assert m["volatility"] == pytest.approx(rets.std(ddof=1) * math.sqrt(365))
     assert m["sharpe"] == pytest.approx(rets.mean() / rets.std(ddof=1) * math.sqrt(365))
-    assert m["sortino"] == pytest.approx(rets.mean() / math.sqrt(np.mean(np.minimum(rets, 0) ** 2)) * math.sqrt(365))
+    assert m["sortino"] == pytest.approx(
+        rets.mean() / math.sqrt(np.mean(np.minimum(rets, 0) ** 2)) * math.sqrt(365)
+    )
     assert m["max_drawdown"] == pytest.approx(-0.1)
     assert m["max_drawdown_bars"] == 1
     assert m["win_rate"] == pytest.approx(2 / 3)

@@ -41,7 +41,9 @@ def test_dask_local_cluster_matches_sequential(btc: Bars, monkeypatch: pytest.Mo
     monkeypatch.setattr(inproc.global_manager, "_ip", "127.0.0.1")
     seq = sweep(btc, "sma", SPACE, CostModel(fee=0.001), workers=1)
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as lc,
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as lc,
         distributed.Client(lc) as client,
     ):
         par = sweep(btc, "sma", SPACE, CostModel(fee=0.001), scheduler=client)
