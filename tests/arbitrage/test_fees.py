@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneprice.arbitrage import fees
@@ -69,6 +69,7 @@ sizes = st.integers(min_value=1, max_value=5000).map(D)
 
 
 @given(prices, sizes, sizes, st.sampled_from(["kalshi", "polymarket", "predictit"]))
+@settings(max_examples=300, deadline=None)
 def test_fees_never_decrease_with_size(p: Decimal, s1: Decimal, s2: Decimal, venue: str) -> None:
     model = fee_model(venue, {"fee_rate": "0.03", "fee_exponent": "1"})
     small, large = sorted((s1, s2))

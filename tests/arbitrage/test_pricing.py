@@ -167,3 +167,35 @@ def test_staleness_is_measured_against_as_of() -> None:
     cand = evaluate(pair(), ba, bb, T0, Params(max_book_age_s=120))
     assert cand is not None and cand.excluded is not None and cand.excluded.startswith("stale_book")
     assert cand.book_age_s == 600
+
+
+@st.composite
+def bound_books(draw: st.DrawFn, relation: str) -> tuple[dict[str, OrderBook], dict[str, OrderBook]]:
+    """Books consistent with the relation's bound: P(A) <= P(B), or P(A) + P(B) <= 1."""
+    qa = draw(probs)
+    if relation == "a_implies_b":
+        qb = draw(st.integers(min_value=int(qa * 100), max_value=98).map(lambda c: D(c) / 100))
+    else:
+        qb = draw(st.integers(min_value=2, max_value=max(2, 100 - int(qa * 100))).map(lambda c: D(c) / 100))
+    out = []
+    for (venue, mid), q in ((("kalshi", "KX"), qa), (("polymarket", "0xp"), qb)):
+        out.append(
+            {
+                o: book(venue, mid, o, draw(asks_at_or_above(q if o == "Yes" else 1 - q)))
+                for o in ("Yes", "No")
+            }
+        )
+    return out[0], out[1]
+
+
+@given(
+    st.sampled_from(["a_implies_b", "mutually_exclusive"]).flatmap(
+        lambda r: st.tuples(st.just(r), bound_books(r))
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_respected_bounds_never_show_a_positive_edge(case: tuple) -> None:
+    relation, (ba, bb) = case
+    cand = evaluate(pair(relation), ba, bb, T0, Params())
+    assert cand is not None and cand.kind == "bound" and cand.excluded is None
+    assert not cand.is_opportunity and cand.edge is not None and cand.edge <= 0
