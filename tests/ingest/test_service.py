@@ -144,8 +144,12 @@ def test_malformed_records_are_counted_and_never_stop_the_run(
     serve_kalshi(fake, events)
     s = svc.ingest("kalshi", url=url_of(engine), settings=settings, base_url=fake.url, page_size=3)
     assert s.status == "ok"
-    assert s.rejects == {"missing_field:ticker": 1, "bad_price:yes_bid": 1, "bad_time:close_time": 1,
-                         "missing_field:event_ticker": 1}  # fmt: skip
+    assert s.rejects == {
+        "missing_field:ticker": 1,
+        "bad_price:yes_bid": 1,
+        "bad_time:close_time": 1,
+        "missing_field:event_ticker": 1,
+    }
     good = sum(len(e.get("markets", [])) for e in events) - 3
     c = counts(engine)
     assert c["markets"] == good and c["events"] == len(events) - 1 and c["quotes"] == 2 * good
@@ -206,8 +210,15 @@ def test_ccxt_bars_ingest_is_idempotent(engine: Engine, fake: FakeVenue, setting
     from .test_clients import binance_routes
 
     klines = binance_routes(fake)
-    kw = {"settings": settings, "api_url": fake.url, "page_limit": 4, "options": {"fetchMarkets": {"types": ["spot"]}},
-          "symbol": "BTC/USDT", "timeframe": "1m", "since": datetime.fromtimestamp(klines[0][0] / 1000, UTC)}  # fmt: skip
+    kw = {
+        "settings": settings,
+        "api_url": fake.url,
+        "page_limit": 4,
+        "options": {"fetchMarkets": {"types": ["spot"]}},
+        "symbol": "BTC/USDT",
+        "timeframe": "1m",
+        "since": datetime.fromtimestamp(klines[0][0] / 1000, UTC),
+    }
     url = url_of(engine)
     a = svc.ingest("ccxt:binance", url=url, **kw)
     b = svc.ingest("ccxt:binance", url=url, **kw)

@@ -1,0 +1,59 @@
+"""A real ingest process killed with SIGKILL mid-run: no half-written page, and the next run resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from oneprice.db import IngestRun, Market, Outcome, init_db, session_scope
+from oneprice.ingest import snapshot
+from oneprice.services import ingest as svc
+
+
+@pytest.mark.slow
+def test_sigkill_midway_leaves_whole_pages_and_resume_completes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
+    engine = init_db(url)
+    env = {**os.environ, "ONEPRICE_INGEST_PAGE_SIZE": "100", "ONEPRICE_DATA_DIR": str(tmp_path / "data")}
+    code = "import sys\nfrom oneprice.services import ingest as s\n"
+    code += "s.ingest('replay', sys.argv[1], timeframe='1d')"
+    cmd = [sys.executable, "-c", code, url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            with session_scope(engine) as s:
+                cp = s.scalars(select(IngestRun.checkpoint)).first()
+            if cp and cp.get("stream") == 0 and int(cp.get("cursor") or 0) >= 1500:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the ingest finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    with session_scope(engine) as s:
+        run = s.scalars(select(IngestRun)).one()
+        markets = s.scalar(select(func.count()).select_from(Market)) or 0
+        outcomes = s.scalar(select(func.count()).select_from(Outcome)) or 0
+    assert run.status == "running"  # nobody could record the kill
+    committed = int(run.checkpoint["cursor"])
+    assert markets == committed and markets % 100 == 0 and outcomes == 2 * markets and run.fetched == markets
+
+    resumed = svc.ingest("replay", url=url, timeframe="1d")
+    assert resumed.status == "ok" and resumed.resumed_from == run.id
+    assert (
+        resumed.tables["markets"]["inserted"]
+        == snapshot.manifest()["files"]["markets.jsonl.gz"]["rows"] - markets
+    )
+    again = svc.ingest("replay", url=url, timeframe="1d")
+    assert again.status == "ok" and again.inserted == 0 and again.updated == 0 and again.resumed_from is None
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Market)) == 10846
+    engine.dispose()
