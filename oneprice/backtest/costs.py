@@ -66,6 +66,19 @@ class CostModel:
                 f = math.ceil(f / step - 1e-9) * step
         return f
 
+    def fee_for_fills(self, fills: list[tuple[Any, Any]]) -> Any:
+        """Fee of one order filled at several (price, size) levels: exact per level, rounded once."""
+        if not fills:
+            return 0.0
+        raw = CostModel(self.fee, 0.0, 0.0, self.pm_fee, 0.0, self.pm_exp)
+        f = sum((raw.fee_for(q, p) for p, q in fills), fills[0][1] * 0) + self._c("fixed", fills[0][0])
+        if self.fee_step:
+            step = self._c("fee_step", f)
+            if isinstance(f, Decimal):
+                return (f / step).to_integral_value(rounding=ROUND_CEILING) * step
+            return math.ceil(f / step - 1e-9) * step
+        return f
+
     @property
     def linear(self) -> bool:
         """True when fees are linear in notional (what the vectorised engine supports)."""

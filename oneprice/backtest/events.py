@@ -42,6 +42,14 @@ class Instrument:
     settle_at: int | None = None  # bar index of resolution
     payout: Any = None  # 0 or 1 per contract
     cost: CostModel | None = None  # this instrument's venue fees (default: the run's)
+    books: Any = None  # per bar: a core OrderBook (every level walked) or None
+
+    def __post_init__(self) -> None:
+        if self.books is not None:  # best levels drive triggers and marks
+            bb = [b.bids[0] if b is not None and b.bids else None for b in self.books]
+            ba = [b.asks[0] if b is not None and b.asks else None for b in self.books]
+            self.bid, self.bid_size = [x and x.price for x in bb], [x and x.size for x in bb]
+            self.ask, self.ask_size = [x and x.price for x in ba], [x and x.size for x in ba]
 
     @property
     def quoted(self) -> bool:
@@ -216,7 +224,7 @@ class Broker:
             ref = ins.ask[self.i] if o.side > 0 else ins.bid[self.i]
             sizes = ins.ask_size if o.side > 0 else ins.bid_size
             depth = sizes[self.i] if sizes is not None else None
-            avail = self._num(depth) if _ok(depth) else None
+            avail = self._num(depth) if _ok(depth) and ins.books is None else None
             px = self._num(ref) if _ok(ref) else None
         else:
             px = cost.fill_price(self._num(ref), o.side) if o.kind != "limit" else self._num(ref)
@@ -234,6 +242,8 @@ class Broker:
             size, all_in = avail, False
         if size <= 0:
             return self._reject(o, "size zero")
+        if ins.books is not None and ins.books[self.i] is not None:
+            return self._execute_book(o, ins, cost, pos, size, all_in)
         if o.side > 0:
             if all_in and not self.exact and cost.linear:
                 size, spent, fee = buy_all(self.cash, px, cost.fee, cost.fixed, self.unit)
@@ -256,6 +266,40 @@ class Broker:
         self._book(o.instrument, pos, o.side, size, px, fee)
         return None
 
+    def _execute_book(
+        self, o: Order, ins: Instrument, cost: CostModel, pos: Any, size: Any, all_in: bool
+    ) -> None:
+        """Walk the levels (not past a limit price); all-in buys shrink until cash covers them."""
+        book = ins.books[self.i]
+        levels = book.asks if o.side > 0 else book.bids
+        if o.kind == "limit":
+            levels = [lv for lv in levels if (lv.price <= o.price if o.side > 0 else lv.price >= o.price)]
+        for _ in range(8):
+            fills, left = [], size
+            for lv in levels:
+                take = min(left, self._num(lv.size))
+                if take > 0:
+                    fills.append((self._num(lv.price), take))
+                    left -= take
+            filled = sum((q for _, q in fills), self._num(0))
+            notional = sum((p * q for p, q in fills), self._num(0))
+            fee = cost.fee_for_fills(fills)
+            if o.side < 0 or pos < 0 or notional + fee <= self.cash or filled <= 0:
+                break
+            if not all_in:
+                return self._reject(o, "insufficient cash")
+            size = filled * self.cash / (notional + fee) * self._num(0.999999)
+            if self.unit:
+                size = self._num(math.floor(size / self._num(self.unit))) * self._num(self.unit)
+        if filled <= 0 or (o.side > 0 and pos >= 0 and notional + fee > self.cash):
+            return self._reject(o, "no depth" if filled <= 0 else "insufficient cash")
+        self.cash += -(notional + fee) if o.side > 0 else notional - fee
+        self.fees += fee
+        self.positions[o.instrument] = pos + o.side * filled
+        o.status = "filled"
+        self._book(o.instrument, pos, o.side, filled, notional / filled, fee, notional)
+        return None
+
     def _affordable(self, c: CostModel, cash: Any, px: Any) -> Any:
         """Largest size whose cost plus fees fits in ``cash`` (whole ``unit``s when unit > 0)."""
         if not self.exact and c.linear:
@@ -273,7 +317,9 @@ class Broker:
         o.status, o.reason = "rejected", reason
         self.rejected.append(o)
 
-    def _book(self, name: str, pos: Any, side: int, size: Any, px: Any, fee: Any) -> None:
+    def _book(
+        self, name: str, pos: Any, side: int, size: Any, px: Any, fee: Any, notional: Any = None
+    ) -> None:
         t = self._open.get(name)
         if t is None:
             z = self._num(0)
@@ -281,11 +327,11 @@ class Broker:
         t.prices.setdefault(side, set()).add(px)
         if side == t.direction:
             t.size += size
-            t.entry_notional += size * px
+            t.entry_notional += size * px if notional is None else notional
             t.entry_fee += fee
         else:
             t.exit_size += size
-            t.exit_notional += size * px
+            t.exit_notional += size * px if notional is None else notional
             t.exit_fee += fee
         if self.positions[name] == 0:
             self._finish(name, t, "closed")

@@ -127,3 +127,31 @@ def test_book_fill_is_capped_by_depth_and_orders_after_settlement_are_rejected()
     assert r.trades.iloc[0]["size"] == 25
     assert r.meta["final_cash"] == D(100) - 25 * D("0.30") + 25
     assert "late" not in seen  # nothing left to trade: the strategy is not called after resolution
+
+
+def test_order_walks_the_book_levels_and_settles():
+    from oneprice.core.types import Level, OrderBook
+
+    ts = _idx(3)
+    asks = [Level(D("0.40"), D(100)), Level(D("0.41"), D(100)), Level(D("0.43"), D(500))]
+    book = OrderBook.build("kalshi", "K", "Yes", ts[0], [Level(D("0.38"), D(50))], asks)
+    ins = Instrument("K:Yes", books=[book, book, None], settle_at=2, payout=D(1))
+    cost = CostModel(pm_fee=0.07, fee_step=0.01)
+
+    def on_bar(b: Broker) -> None:
+        if b.i == 0:
+            b.buy("K:Yes", 250, tag="walk")
+            b.buy("K:Yes", 1000, limit=D("0.41"))  # rests; next bar fills only the levels at or below 0.41
+
+    r = run_events(ts, [ins], on_bar, cost, cash=D(1000), fill="close")
+    fills1 = [(D("0.40"), D(100)), (D("0.41"), D(100)), (D("0.43"), D(50))]
+    fills2 = [(D("0.40"), D(100)), (D("0.41"), D(100))]
+    exact = sum(D("0.07") * q * p * (1 - p) for p, q in fills1)
+    fee1 = cost.fee_for_fills(fills1)
+    assert fee1 == D("4.24") and exact < fee1 < exact + D("0.01")  # 4.23115 rounded up once per order
+    fee2 = cost.fee_for_fills(fills2)
+    paid = sum(p * q for p, q in fills1) + sum(p * q for p, q in fills2)
+    t = r.trades.iloc[0]
+    assert t["size"] == 450 and t["status"] == "settled"
+    assert t["entry_price"] == paid / 450
+    assert r.meta["final_cash"] == D(1000) - paid - fee1 - fee2 + 450

@@ -109,6 +109,11 @@ def test_cli_csv_and_sweep(tmp_path: Path, btc: Bars):
     cli = CliRunner()
     r = cli.invoke(app, ["backtest", "run", "--strategy", "rsi", "--csv", str(csv), "--json"])
     assert r.exit_code == 0, r.output
+    pq = tmp_path / "bars.parquet"
+    btc.frame().rename_axis("ts").reset_index().to_parquet(pq)
+    r2 = cli.invoke(app, ["backtest", "run", "--strategy", "rsi", "--csv", str(pq), "--json"])
+    assert r2.exit_code == 0, r2.output
+    assert json.loads(r2.output)["metrics"] == json.loads(r.output)["metrics"]
     r = cli.invoke(
         app,
         [
