@@ -67,6 +67,7 @@ class Order:
     placed: int = 0
     status: str = "open"  # open | filled | cancelled | rejected
     reason: str = ""
+    reduce_only: bool = False  # only ever shrinks the position (closes, stops, take-profits)
 
 
 @dataclass
@@ -123,7 +124,7 @@ class Broker:
         pos = self.position(name)
         if pos == 0:
             return None
-        return self._place(name, -1 if pos > 0 else 1, abs(pos), None, None, tag)
+        return self._place(name, -1 if pos > 0 else 1, abs(pos), None, None, tag, reduce_only=True)
 
     def target(self, name: str, side: float) -> None:
         """Hold a full long (+1), short (-1) or no (0) position, like the vectorised engine."""
@@ -136,6 +137,11 @@ class Broker:
         if side != 0:
             o = self._place(name, 1 if side > 0 else -1, None, None, None, "target")
             o.reason = "open"
+
+    def entry_price(self, name: str) -> Any:
+        """Average entry price of the open position in ``name`` (None when flat)."""
+        t = self._open.get(name)
+        return t.entry_notional / t.size if t is not None and t.size else None
 
     def cancel(self, order: Order) -> None:
         if order.status == "open":
@@ -164,12 +170,15 @@ class Broker:
         return total
 
     # -- internals --------------------------------------------------------------------------------
-    def _place(self, name: str, side: int, size: Any, limit: Any, stop: Any, tag: str) -> Order:
+    def _place(
+        self, name: str, side: int, size: Any, limit: Any, stop: Any, tag: str, reduce_only: bool = False
+    ) -> Order:
         if name not in self.instruments:
             raise KeyError(f"unknown instrument {name!r}; have {', '.join(self.instruments)}")
         kind = "limit" if limit is not None else "stop" if stop is not None else "market"
         price = limit if limit is not None else stop
         o = Order(name, side, None if size is None else self._num(size), kind, price, tag, self.i)
+        o.reduce_only = reduce_only
         if name in self._settled:
             o.status, o.reason = "rejected", "settled"
             self.rejected.append(o)
@@ -231,6 +240,10 @@ class Broker:
         if px is None or px <= 0:
             return self._reject(o, "no price")
         size = o.size
+        if o.reduce_only:
+            if pos == 0 or (pos > 0) == (o.side > 0):
+                return self._reject(o, "nothing to reduce")
+            size = abs(pos) if size is None else min(size, abs(pos))
         if o.side < 0 and pos <= 0 and not self.allow_short:
             return self._reject(o, "no position to sell")
         if o.side < 0 and pos > 0 and (size is None or not self.allow_short):

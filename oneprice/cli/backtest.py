@@ -108,6 +108,8 @@ def register(app: typer.Typer) -> None:
         fill: str = typer.Option("close", help="close (signal bar's close) | next_open"),
         cash: float = typer.Option(10_000.0),
         signal_source: str = typer.Option("default", help="signals.source for the signal strategy."),
+        stop_loss: float = typer.Option(0.0, help="Stop-loss, fraction of entry price (event engine)."),
+        take_profit: float = typer.Option(0.0, help="Take-profit, fraction of entry price (event engine)."),
         url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
         as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
     ) -> None:
@@ -130,6 +132,8 @@ def register(app: typer.Typer) -> None:
                 cash=cash,
                 slippage=slippage,
                 signal_source=signal_source,
+                stop_loss=stop_loss,
+                take_profit=take_profit,
             )
             if as_json:
                 typer.echo(json.dumps({"run_id": out["run_id"], "metrics": out["metrics"]}, default=str))

@@ -123,6 +123,8 @@ def run_backtest(
     slippage: float = 0.0,
     signal_source: str = "default",
     save: bool = True,
+    stop_loss: float = 0.0,
+    take_profit: float = 0.0,
 ) -> dict[str, Any]:
     """Run one backtest and persist it; returns run_id, metrics, equity series and trades."""
     params = dict(params or {})
@@ -137,7 +139,16 @@ def run_backtest(
         bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
         sig = _signal(bars, signal_source, symbol, timeframe, url) if strat.needs_signal else None
         res = backtest(
-            bars, strategy, params, CostModel(fee=fee, slippage=slippage), cash, fill, engine, signal=sig
+            bars,
+            strategy,
+            params,
+            CostModel(fee=fee, slippage=slippage),
+            cash,
+            fill,
+            engine,
+            signal=sig,
+            stop_loss=stop_loss,
+            take_profit=take_profit,
         )
         if strat.needs_signal:
             res.meta["params"] = {**res.meta["params"], "signal_source": signal_source}

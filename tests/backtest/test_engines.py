@@ -98,3 +98,31 @@ def test_money_is_conserved(moves, targets, fee, slip, fill):
         paid = r.trades["entry_fee"].sum() + r.trades["exit_fee"].sum()
         assert r.fees == pytest.approx(paid, rel=1e-9, abs=1e-12)
     assert np.all(np.isfinite(r.equity))
+
+
+def test_stop_loss_and_take_profit_bracket_positions():
+    # enter at the close of bar 0 (100); bar 2 trades through the 90 stop; no re-entry without a new signal
+    bars = _bars([100, 97, 85, 120], open_=[100, 99, 95, 86])
+    r = backtest(bars, "buy_hold", {}, CostModel(), 1000.0, "close", "event", stop_loss=0.1)
+    (t,) = r.trades.itertuples()
+    assert t.exit_time == bars.index[2] and t.exit_price == pytest.approx(90.0) and t.status == "closed"
+    assert r.final_equity == pytest.approx(900.0)
+    # take-profit at +10%: bar 3 opens at 86 and its high (120) reaches 110: limit fills at 110
+    r = backtest(bars, "buy_hold", {}, CostModel(), 1000.0, "close", "event", take_profit=0.1)
+    (t,) = r.trades.itertuples()
+    assert t.exit_time == bars.index[3] and t.exit_price == pytest.approx(110.0)
+    with pytest.raises(ValueError, match="event engine"):
+        backtest(bars, "buy_hold", {}, CostModel(), stop_loss=0.1)
+
+
+def test_brackets_on_real_bars_never_lose_more_than_the_stop_allows(btc: Bars):
+    r = backtest(
+        btc, "sma", {"fast": 10, "slow": 50}, CostModel(), 10_000.0, "next_open", "event", stop_loss=0.02
+    )
+    plain = backtest(btc, "sma", {"fast": 10, "slow": 50}, CostModel(), 10_000.0, "next_open", "event")
+    closed = r.trades[r.trades["status"] == "closed"]
+    worst = (closed["exit_price"] / closed["entry_price"] - 1).min()
+    gap = (btc.open[1:] / btc.close[:-1] - 1).min()  # an open can gap below the stop
+    assert worst >= -0.02 + min(gap, 0) - 1e-12
+    assert (closed["exit_price"] <= closed["entry_price"] * 0.98 + 1e-9).sum() > 5  # stops did fire
+    assert len(r.trades) >= len(plain.trades)
