@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -106,13 +107,16 @@ def test_exit_when_the_gap_closes(engine: Engine):
     assert r.meta["final_cash"] > D(1000)
 
 
-def test_service_runs_and_persists_the_pair(engine: Engine):
+def test_service_runs_and_persists_the_pair(engine: Engine, tmp_path):
     mid = make_pair(engine)
     url = engine.url.render_as_string(hide_password=False)
     out = svc.run_backtest("convergence", f"match:{mid}", fee=0.0, params={"threshold": 0.05}, url=url)
     assert out["run_id"] and out["metrics"]["trade_count"] == 2
     run = svc.get_run(out["run_id"], url=url)
     assert run["kind"] == "pair" and run["symbol"] == f"match:{mid}" and len(run["trades"]) == 2
+    assert run["trades"][0]["status"] == "settled" and run["metrics"]["final_equity"] > 1000
+    paths = svc.report(out["run_id"], tmp_path, url=url, cdn=True)
+    assert "best executable edge per contract" in Path(paths["html"]).read_text()
 
 
 def test_unknown_match_names_what_exists(engine: Engine):

@@ -133,3 +133,31 @@ def test_cli_csv_and_sweep(tmp_path: Path, btc: Bars):
     )
     assert r.exit_code == 0, r.output
     assert "4 combinations (2 invalid skipped)" in r.output
+
+
+def test_cli_walkforward(tmp_path: Path, btc: Bars):
+    csv = tmp_path / "bars.csv"
+    btc.frame().rename_axis("ts").to_csv(csv)
+    r = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "walkforward",
+            "--strategy",
+            "sma",
+            "--csv",
+            str(csv),
+            "--grid",
+            "fast=5,10",
+            "--grid",
+            "slow=30,60",
+            "--train",
+            "800",
+            "--test",
+            "400",
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "out-of-sample return" in r.output and r.output.count("fast") == 3
