@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import random
 import socket
 import sys
@@ -89,6 +90,8 @@ def make_books(n: int, levels: int, seed: int = 7) -> tuple[dict[str, Any], dict
 
 def respond(path: str, kalshi: dict[str, bytes], poly: dict[str, bytes]) -> tuple[int, bytes]:
     url = urlparse(path)
+    if url.path == "/__cpu":  # the server's own CPU seconds, to show where a cycle's time goes
+        return 200, json.dumps({"cpu_s": time.process_time()}).encode()
     if url.path.startswith("/kalshi/markets/") and url.path.endswith("/orderbook"):
         body = kalshi.get(url.path.split("/")[3])
         if body is not None:
@@ -184,6 +187,10 @@ def seed_db(engine: Any, n: int) -> None:
         upsert(s, m.Match, matches, ["market_a_id", "market_b_id"])
 
 
+async def server_cpu(client: Any, base: str) -> float:
+    return float((await client.http.get_json(f"{base}/__cpu"))["cpu_s"])
+
+
 async def cycle(
     port: int, engine: Any, concurrency: int, total_limit: int | None, limit: int | None = None
 ) -> dict:
@@ -195,17 +202,21 @@ async def cycle(
         ),
     }
     try:
-        t0 = time.perf_counter()
+        srv0 = await server_cpu(clients["kalshi"], base)
+        t0, c0 = time.perf_counter(), time.process_time()
         with session_scope(engine) as s:
             ps = load_pairs(s, 0.8)[:limit]
         res = await run_scan(ps, clients, Params(), "live", concurrency, total_limit)
         store.save_run(engine, res)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        srv = await server_cpu(clients["kalshi"], base) - srv0
     finally:
         for c in clients.values():
             await c.aclose()
     return {
         "cycle_s": elapsed,
+        "cpu_s": cpu,
+        "server_cpu_s": srv,
         "fetch_s": res.fetch_s,
         "books": res.books,
         "errors": res.venue_errors,
@@ -243,12 +254,15 @@ def main() -> None:
             f"{name:>10}: cycle {r['cycle_s']:.2f}s (fetch {r['fetch_s']:.2f}s), "
             f"{r['books']} markets' books, "
             f"{r['evaluated']} pairs evaluated, {r['opportunities']} opportunities, "
+            f"CPU {r['cpu_s']:.2f}s scanner + {r['server_cpu_s']:.2f}s server, "
             f"errors {r['errors'] or 'none'}"
         )
     speedup = seq["cycle_s"] / con["cycle_s"]
     print(
         f"speedup {speedup:.1f}x with {args.concurrency} requests in flight per venue; "
-        f"{args.latency_ms:g} ms simulated round trip, 3 requests per pair (1 Kalshi, 2 Polymarket)"
+        f"{args.latency_ms:g} ms simulated round trip, 3 requests per pair (1 Kalshi, 2 Polymarket); "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (a loaded machine starves the "
+        "concurrent cycle, which is CPU-bound, while the sequential one mostly waits)"
     )
     print(
         json.dumps(
@@ -263,6 +277,10 @@ def main() -> None:
                 "sequential_pairs_per_s": round(args.pairs / seq["cycle_s"], 1),
                 "speedup_vs_sequential": round(speedup, 2),
                 "opportunities": con["opportunities"],
+                "scanner_cpu_s": round(con["cpu_s"], 3),
+                "server_cpu_s": round(con["server_cpu_s"], 3),
+                "cpus": os.cpu_count(),
+                "loadavg_1m": round(os.getloadavg()[0], 2),
             }
         )
     )
