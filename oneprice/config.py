@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     arb_concurrency_per_venue: int = 16  # concurrent book requests per venue
     arb_mismatch_loss: float = 1.0  # $ lost per contract if a matched pair resolves differently
     arb_alert_sinks: str = "console"  # comma-separated: console, jsonl, webhook
+    arb_venue_breaker: int = 5  # consecutive transient failures after which a venue is skipped (0: never)
     arb_alert_jsonl: Path | None = None  # default: <data_dir>/alerts.jsonl
     arb_alert_min_edge: float = 0.0  # alert only above this risk-adjusted edge per contract ($)
     arb_alert_change: float = 0.005  # edge change ($/contract) that makes an opportunity news again

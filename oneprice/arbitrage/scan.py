@@ -22,7 +22,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from oneprice.arbitrage.detect import RELATIONS, Candidate, PairSpec, Params, evaluate
-from oneprice.core import Market, OrderBook, Outcome
+from oneprice.core import Market, OrderBook, Outcome, TransientError
 from oneprice.db import models as m
 from oneprice.db.base import now_utc
 from oneprice.ingest.base import VenueClient
@@ -120,12 +120,16 @@ async def fetch_books(
     clients: Mapping[str, VenueClient],
     concurrency: int,
     total_limit: int | None = None,
+    breaker: int = 5,
 ) -> tuple[dict[int, Books], dict[str, dict[str, Any]]]:
     """Books per market id (outcome -> book) and errors per venue (count and first messages).
 
     At most ``concurrency`` requests per venue are in flight, and ``total_limit`` in all when given
     (``total_limit=1`` fetches one market at a time: the sequential baseline of ``bench/scan.py``).
+    After ``breaker`` consecutive transient failures (each already retried by the client) a venue is
+    taken as down for this scan: its remaining markets are skipped and counted, not waited for.
     """
+    streak: dict[str, int] = defaultdict(int)
     sems: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(max(concurrency, 1)))
     total = asyncio.Semaphore(total_limit) if total_limit else None
     errors: dict[str, dict[str, Any]] = {}
@@ -142,6 +146,9 @@ async def fetch_books(
             fail(mk.venue, f"no client for venue {mk.venue}")
             return mid, None
         async with sems[mk.venue]:
+            if breaker and streak[mk.venue] >= breaker:
+                fail(mk.venue, f"{mk.market_id}: skipped, venue down after {breaker} consecutive failures")
+                return mid, None
             try:
                 if total is None:
                     books = await client.order_books(mk)
@@ -149,8 +156,11 @@ async def fetch_books(
                     async with total:
                         books = await client.order_books(mk)
             except Exception as exc:  # a failing venue is reported; the others go on
+                if isinstance(exc, TransientError | OSError):
+                    streak[mk.venue] += 1
                 fail(mk.venue, f"{mk.market_id}: {type(exc).__name__}: {exc}")
                 return mid, None
+            streak[mk.venue] = 0
         return mid, {
             b.outcome.capitalize() if b.outcome.lower() in ("yes", "no") else b.outcome: b for b in books
         }
@@ -172,6 +182,7 @@ async def run_scan(
     source: str = "live",
     concurrency: int = 8,
     total_limit: int | None = None,
+    breaker: int = 5,
 ) -> ScanResult:
     """Fetch the books of every market of ``pairs`` and evaluate each pair."""
     t0 = time.perf_counter()
@@ -181,7 +192,7 @@ async def run_scan(
         for mid, mk in ((p.a_id, p.market_a), (p.b_id, p.market_b)):
             if mk.venue != "manifold" and mk.executable:  # play money is excluded without a fetch
                 markets[mid] = mk
-    books, res.venue_errors = await fetch_books(markets, clients, concurrency, total_limit)
+    books, res.venue_errors = await fetch_books(markets, clients, concurrency, total_limit, breaker)
     res.books, res.fetch_s = len(books), time.perf_counter() - t0
     res.fetched = [b for bs in books.values() for b in bs.values()]
     for p in pairs:

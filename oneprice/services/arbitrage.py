@@ -121,7 +121,9 @@ async def scan_once_async(
     res = ScanResult(source, now_utc(), pairs=len(pairs))
     error = None
     try:
-        res = await run_scan(pairs, use, params_from(s), source, s.arb_concurrency_per_venue)
+        res = await run_scan(
+            pairs, use, params_from(s), source, s.arb_concurrency_per_venue, breaker=s.arb_venue_breaker
+        )
     except Exception as exc:
         log.exception("scan failed")
         error = f"{type(exc).__name__}: {exc}"

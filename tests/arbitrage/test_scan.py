@@ -168,3 +168,23 @@ def test_a_failing_sink_never_stops_the_others(engine: Engine) -> None:
         sent = s.scalars(select(ArbAlert)).all()
         assert {a.sinks["console"] for a in sent} == {"ok"}
         assert all("HTTP 502" in a.sinks["webhook"] for a in sent)
+
+
+def test_a_venue_down_is_skipped_after_consecutive_failures() -> None:
+    import asyncio
+
+    from oneprice.arbitrage.scan import fetch_books
+
+    from .arb_helpers import market
+
+    markets = {i: market("kalshi", f"KX-{i}") for i in range(20)}
+    down = FakeVenue({}, fail=True)
+    books, errors = asyncio.run(fetch_books(markets, {"kalshi": down}, concurrency=2, breaker=5))
+    assert books == {} and errors["kalshi"]["count"] == 20
+    assert down.calls <= 6  # five failures in a row (plus one already in flight), then the rest skipped
+    assert (
+        asyncio.run(fetch_books(markets, {"kalshi": FakeVenue({}, fail=True)}, 2, breaker=0))[1]["kalshi"][
+            "count"
+        ]
+        == 20
+    )
