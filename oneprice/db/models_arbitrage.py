@@ -75,7 +75,9 @@ class ArbAlert(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
-    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("arb_opportunities.id", ondelete="SET NULL"))
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("arb_opportunities.id", ondelete="SET NULL")
+    )
     edge: Mapped[Decimal] = mapped_column(Edge)
     size: Mapped[Decimal] = mapped_column(Size)
     sent_at: Mapped[datetime] = mapped_column(default=now_utc)
