@@ -20,7 +20,6 @@ from oneprice.backtest import store as bt_store
 from oneprice.backtest.convergence import PARAMS as PAIR_PARAMS
 from oneprice.backtest.convergence import load_pair, run_convergence
 from oneprice.backtest.data import Bars, available_bars
-from oneprice.backtest.report import write_report
 from oneprice.backtest.strategies import STRATEGIES, align_signal
 from oneprice.backtest.sweep import sweep as run_sweep
 from oneprice.backtest.sweep import walk_forward as run_walk_forward
@@ -252,5 +251,7 @@ def report(
     run_id: int, out_dir: str | Path = "reports", url: str | None = None, cdn: bool = False
 ) -> dict[str, str]:
     """Write the HTML (plotly) and JSON reports of a stored run; returns their paths."""
+    from oneprice.backtest.report import write_report  # plotly loads only when a report is written
+
     page, js = write_report(bt_store.get_run(engine_for(url), run_id), Path(out_dir), cdn)
     return {"html": str(page), "json": str(js)}
