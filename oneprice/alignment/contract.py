@@ -1,0 +1,258 @@
+"""Parse a market's question and rules into a structured contract (its resolution facets)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from oneprice.alignment import lexicon as lx
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    question: str
+    rules: str
+    entities: frozenset[str]  # normalised proper names from the question
+    tokens: frozenset[str]  # content words of the question
+    quantity: frozenset[str]  # measured quantities (cpi, payrolls, price, seats, ...)
+    unit: str  # "%", "$", "°", "" ...
+    numbers: tuple[float, ...]  # thresholds and bucket bounds in the question (no dates)
+    direction: str  # above | below | range | exact | ""
+    lo: float | None  # the event's interval: A YES when value in [lo, hi]
+    hi: float | None
+    years: frozenset[int]
+    months: frozenset[int]  # months named in the question (the measured period or deadline)
+    days: frozenset[tuple[int, int]]  # (month, day) dates named in the question
+    deadline: date | None  # "by/before X" or end of named period
+    window: str  # by | on | in | ""
+    stage: frozenset[str]
+    office: frozenset[str]
+    party: frozenset[str]
+    sources: frozenset[str]
+    category: str
+    negated: bool
+    close: datetime | None
+    rules_deadline: date | None = None  # the latest date the rules name (often the real deadline)
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents, normalise quotes and dashes."""
+    t = unicodedata.normalize("NFKD", text)
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').replace("–", "-").lower()
+
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'&.]*")
+_QUOTED = re.compile(r"[\"']([^\"']{2,60})[\"']")
+_CAPS = re.compile(
+    r"(?:[A-Z][\w&.'-]*|\d+(?:st|nd|rd|th))(?:\s+(?:of|the|de|and|&|van|von)?\s*[A-Z][\w&.'-]*)*"
+)
+_NUM = re.compile(
+    r"(?<![\w.])(-?\$?-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\$?-?\d+(?:\.\d+)?)\s*(%|°c|°f|°|k\b|m\b|b\b|bps\b|"
+    r"million\b|billion\b|trillion\b|thousand\b)?"
+)
+_DATE_MD = re.compile(rf"\b({lx.MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
+_DATE_MY = re.compile(rf"\b({lx.MONTH_RE})\.?(?:\s*,?\s*(\d{{4}}))?\b")
+_YEAR = re.compile(r"(?<![$\d.,])\b(19[5-9]\d|20[0-9]\d)\b(?![.,]\d|\s*%)")
+_SEASON = re.compile(r"\b(20\d\d)\s*[-/]\s*(\d\d)\b")
+_QUARTER = re.compile(r"\bq([1-4])\b")
+_RANGE = re.compile(r"(-?\$?[\d,.]+)\s*%?\s*(?:-|to|and)\s*(-?\$?[\d,.]+)")
+_BY = re.compile(
+    r"\b(by|before|until|through|in|on|at|during|prior to|end of)\s+(?:the\s+end\s+of\s+)?"
+    rf"({lx.MONTH_RE}|20\d\d)"
+)
+
+
+def _rules_deadline(r: str) -> date | None:
+    """Latest full date (month day, year) named in the rules."""
+    best: date | None = None
+    for name, day, year in _DATE_MD.findall(r[:3000]):
+        if not year:
+            continue
+        try:
+            d = date(int(year), _month(name), int(day))
+        except ValueError:
+            continue
+        best = d if best is None or d > best else best
+    return best
+
+
+def _month(name: str) -> int:
+    return lx.MONTHS[name.lower().rstrip(".")[:3]]
+
+
+def _to_float(raw: str, suffix: str | None) -> float | None:
+    s = raw.replace("$", "").replace(",", "")
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    mult = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9, "trillion": 1e12}
+    return v * mult.get((suffix or "").strip(), 1.0)
+
+
+def _entities(question: str) -> frozenset[str]:
+    ents: set[str] = set()
+    q = re.sub(
+        r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", "", question, flags=re.I
+    )
+    for m in _QUOTED.finditer(q):
+        ents.add(fold(m.group(1)).strip())
+    for m in _CAPS.finditer(q):
+        words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
+        if words:
+            ents.add(" ".join(words))
+    return frozenset(e for e in ents if e and not e.isdigit())
+
+
+def _dates(q: str, ref_year: int | None) -> tuple[set[int], set[int], set[tuple[int, int]], date | None, str]:
+    years = {int(y) for y in _YEAR.findall(q)}
+    for _a, b in _SEASON.findall(q):
+        years.add(2000 + int(b))
+    months: set[int] = set()
+    days: set[tuple[int, int]] = set()
+    for name, day, _y in _DATE_MD.findall(q):
+        if 1 <= int(day) <= 31:
+            days.add((_month(name), int(day)))
+    for name, _y in _DATE_MY.findall(q):
+        months.add(_month(name))
+    deadline: date | None = None
+    window = ""
+    m = _BY.search(q)
+    if m:
+        word = m.group(1)
+        window = "by" if word in ("by", "before", "until", "through", "prior to", "end of") else word
+        window = "on" if window == "at" else window
+        tail = q[m.start(2) :]
+        y_m = _YEAR.match(tail)
+        year = int(y_m.group(1)) if y_m else None
+        md = _DATE_MD.match(tail)
+        my = _DATE_MY.match(tail)
+        yr = (int(md.group(3)) if md and md.group(3) else None) or (
+            int(my.group(2)) if my and my.group(2) else None
+        )
+        yr = yr or (max(years) if years else ref_year)
+        try:
+            if year is not None:
+                deadline = date(year, 1, 1) if word == "before" else date(year, 12, 31)
+            elif md and yr:
+                deadline = date(yr, _month(md.group(1)), int(md.group(2)))
+            elif my and yr:
+                mo = _month(my.group(1))
+                deadline = date(yr, mo, 1) if word == "before" else date(yr, mo, 28)
+        except ValueError:
+            deadline = None
+    return years, months, days, deadline, window
+
+
+def _numbers(q: str) -> tuple[list[float], str]:
+    clean = _DATE_MD.sub(" ", q)
+    clean = _SEASON.sub(" ", clean)
+    clean = _YEAR.sub(" ", clean)
+    clean = _QUARTER.sub(" ", clean)
+    clean = re.sub(r"\b\d+(st|nd|rd|th)\b", " ", clean)
+    clean = re.sub(r"\b\d{1,2}(:\d\d)?\s*(am|pm)\b", " ", clean)
+    clean = re.sub(r"[a-z&]+-?\d+[a-z0-9]*|s&p 500", " ", clean)  # h5n1, q1, nasdaq-100, s&p 500
+    nums: list[float] = []
+    unit = ""
+    for raw, suffix in _NUM.findall(clean):
+        v = _to_float(raw, suffix)
+        if v is None:
+            continue
+        nums.append(v)
+        if "$" in raw:
+            unit = "$"
+        elif suffix and suffix.startswith(("%", "°")):
+            unit = suffix[0]
+    return nums, unit
+
+
+def _direction(q: str, nums: list[float]) -> tuple[str, float | None, float | None]:
+    if not nums:
+        return "", None, None
+    if (any(w in q for w in lx.RANGE_WORDS) and len(nums) >= 2) or (_RANGE.search(q) and len(nums) >= 2):
+        lo, hi = sorted(nums[:2])
+        while 0 < lo < 1000 and hi >= 1000 * lo:  # "200-250k": the suffix applies to both ends
+            lo *= 1000
+        return "range", lo, hi
+    v = nums[0]
+    if any(w in q for w in lx.ABOVE_WORDS):
+        return "above", v, None
+    if any(w in q for w in lx.BELOW_WORDS):
+        return "below", None, v
+    if any(w in q for w in lx.EXACT_WORDS):
+        return "exact", v, v
+    return "", None, None
+
+
+def _kalshi_year(venue: str, market_id: str) -> int | None:
+    if not venue.lower().startswith("kalshi"):
+        return None
+    parts = market_id.split("-")
+    if len(parts) > 1 and re.match(r"^\d\d", parts[1]):
+        return 2000 + int(parts[1][:2])
+    return None
+
+
+def _hits(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    padded = f" {text} "
+    return frozenset(k for k, rx in _compiled(table).items() if rx.search(padded))
+
+
+_RX_CACHE: dict[int, dict[str, re.Pattern[str]]] = {}
+
+
+def _compiled(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    """One regex per key; each word must start at a word boundary (words may be prefixes)."""
+    got = _RX_CACHE.get(id(table))
+    if got is None:
+        got = {
+            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(w.strip())}" for w in ws))
+            for k, ws in table.items()
+        }
+        _RX_CACHE[id(table)] = got
+    return got
+
+
+def parse(
+    question: str, rules: str = "", close: datetime | None = None, venue: str = "", market_id: str = ""
+) -> Contract:
+    """Structured facets of one binary market."""
+    q = fold(question).strip()
+    r = fold(rules or "")
+    ref_year = close.year if close else None
+    years, months, days, deadline, window = _dates(q, ref_year)
+    ky = _kalshi_year(venue, market_id)
+    if ky and not years and ky <= (ref_year or ky):
+        years.add(ky)
+    nums, unit = _numbers(q)
+    direction, lo, hi = _direction(q, nums)
+    tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
+    negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))
+    return Contract(
+        question=question,
+        rules=rules or "",
+        entities=_entities(question),
+        tokens=tokens,
+        quantity=_hits(q, lx.QUANTITIES),
+        unit=unit,
+        numbers=tuple(nums),
+        direction=direction,
+        lo=lo,
+        hi=hi,
+        years=frozenset(years),
+        months=frozenset(months),
+        days=frozenset(days),
+        deadline=deadline,
+        window=window,
+        stage=_hits(q, lx.STAGES),
+        office=_hits(q, lx.OFFICES),
+        party=_hits(q, lx.PARTIES),
+        sources=_hits(r, lx.SOURCES),
+        category=next((c for c in lx.CATEGORIES if c in _hits(q, lx.CATEGORIES)), ""),
+        negated=negated,
+        close=close,
+        rules_deadline=_rules_deadline(r),
+    )

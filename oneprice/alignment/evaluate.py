@@ -1,0 +1,138 @@
+"""Metrics, grouped cross-validation, held-out evaluation and the two baselines (fuzzy, cosine)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from oneprice.alignment.contract import fold
+from oneprice.alignment.embed import Embedder
+from oneprice.alignment.labels import LabeledPair
+from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, RELATIONS, UNRELATED, outcome_map
+from oneprice.alignment.scoring import Prepared, score_pairs, train_model
+
+log = logging.getLogger(__name__)
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
+def hedgeable_prf(truth: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
+    """A hit needs both sides hedgeable with the same outcome map (an inverted map is a miss)."""
+    tp = fp = fn = 0
+    for t, p in zip(truth, pred, strict=True):
+        ok = t in HEDGEABLE and p in HEDGEABLE and outcome_map(t) == outcome_map(p)
+        tp += ok
+        fp += p in HEDGEABLE and not ok
+        fn += t in HEDGEABLE and not ok
+    return _prf(tp, fp, fn)
+
+
+def metrics(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+    rel: dict[str, dict[str, float]] = {}
+    for r in RELATIONS:
+        tp = sum(1 for t, p in zip(truth, pred, strict=True) if t == r and p == r)
+        fp = sum(1 for t, p in zip(truth, pred, strict=True) if t != r and p == r)
+        fn = sum(1 for t, p in zip(truth, pred, strict=True) if t == r and p != r)
+        rel[r] = _prf(tp, fp, fn)
+    confusion = {t: {p: 0 for p in RELATIONS} for t in RELATIONS}
+    for t, p in zip(truth, pred, strict=True):
+        confusion[t][p] += 1
+    return {
+        "hedgeable": hedgeable_prf(truth, pred),
+        "relations": rel,
+        "confusion": confusion,
+        "n": len(truth),
+    }
+
+
+def fuzzy_scores(pairs: Sequence[LabeledPair]) -> np.ndarray:
+    return np.array([fuzz.token_set_ratio(fold(p.a.question), fold(p.b.question)) / 100 for p in pairs])
+
+
+def cosine_scores(pairs: Sequence[LabeledPair], embedder: Embedder) -> np.ndarray:
+    prep = Prepared([m for p in pairs for m in (p.a, p.b)], embedder)
+    return np.array([float(prep.vectors[prep.pos(p.a)] @ prep.vectors[prep.pos(p.b)]) for p in pairs])
+
+
+def tune_cut(scores: np.ndarray, truth: Sequence[str]) -> float:
+    """The score threshold with the best hedgeable F1 on the training labels."""
+    best_t, best_f = 1.0, -1.0
+    for t in np.unique(np.round(scores, 4)):
+        f = hedgeable_prf(truth, [EQUIVALENT if s >= t else UNRELATED for s in scores])["f1"]
+        if f > best_f:
+            best_t, best_f = float(t), f
+    return best_t
+
+
+def _baseline_preds(train_s: np.ndarray, train_y: list[str], test_s: np.ndarray) -> list[str]:
+    cut = tune_cut(train_s, train_y)
+    return [EQUIVALENT if s >= cut else UNRELATED for s in test_s]
+
+
+def holdout(train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder) -> dict[str, Any]:
+    """Train on ``train`` (model and baseline thresholds), predict ``test``; raw predictions."""
+    model = train_model(train, embedder)
+    prep = Prepared([m for p in test for m in (p.a, p.b)], embedder)
+    pred = [s.relation for s in score_pairs(model, prep, [(p.a, p.b) for p in test])]
+    ytr = [p.relation for p in train]
+    return {
+        "model": pred,
+        "fuzzy": _baseline_preds(fuzzy_scores(train), ytr, fuzzy_scores(test)),
+        "cosine": _baseline_preds(cosine_scores(train, embedder), ytr, cosine_scores(test, embedder)),
+    }
+
+
+def report(truth: list[str], preds: dict[str, list[str]]) -> dict[str, Any]:
+    m = metrics(truth, preds["model"])
+    return {
+        "model": {"hedgeable": m["hedgeable"], "relations": m["relations"]},
+        "baselines": {k: {"hedgeable": hedgeable_prf(truth, preds[k])} for k in ("fuzzy", "cosine")},
+        "confusion": m["confusion"],
+        "n": m["n"],
+    }
+
+
+def evaluate_holdout(
+    train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder
+) -> dict[str, Any]:
+    return report([p.relation for p in test], holdout(train, test, embedder))
+
+
+def cross_validate(pairs: Sequence[LabeledPair], embedder: Embedder, folds: int = 5) -> dict[str, Any]:
+    """Grouped k-fold: every pair of a group (event and its linked markets) sits in one fold."""
+    groups = sorted({p.group or p.key for p in pairs})
+    rng = np.random.default_rng(20260101)
+    order = {g: i for i, g in enumerate(rng.permutation(groups).tolist())}
+    # balance folds by size: assign the largest groups first to the lightest fold
+    sizes: dict[str, int] = {}
+    for p in pairs:
+        sizes[p.group or p.key] = sizes.get(p.group or p.key, 0) + 1
+    fold_of: dict[str, int] = {}
+    load = [0] * folds
+    for g in sorted(groups, key=lambda g: (-sizes[g], order[g])):
+        k = int(np.argmin(load))
+        fold_of[g] = k
+        load[k] += sizes[g]
+    preds: dict[str, list[str]] = {
+        "model": [""] * len(pairs),
+        "fuzzy": [""] * len(pairs),
+        "cosine": [""] * len(pairs),
+    }
+    for k in range(folds):
+        te = [i for i, p in enumerate(pairs) if fold_of[p.group or p.key] == k]
+        tr = [i for i, p in enumerate(pairs) if fold_of[p.group or p.key] != k]
+        out = holdout([pairs[i] for i in tr], [pairs[i] for i in te], embedder)
+        for name, vals in out.items():
+            for i, v in zip(te, vals, strict=True):
+                preds[name][i] = v
+        log.info("fold %d/%d done", k + 1, folds)
+    return report([p.relation for p in pairs], preds)

@@ -1,0 +1,173 @@
+"""Facet agreement and similarity features for a market pair (A, B), and the facet report."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from oneprice.alignment.contract import Contract, fold, parse
+
+INF = math.inf
+
+
+def _interval(c: Contract) -> tuple[float, float] | None:
+    if c.direction == "above" and c.lo is not None:
+        return c.lo, INF
+    if c.direction == "below" and c.hi is not None:
+        return -INF, c.hi
+    if c.direction in ("range", "exact") and c.lo is not None and c.hi is not None:
+        return c.lo, c.hi
+    return None
+
+
+def _within(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    tol = 1e-9 + 0.005 * max(1.0, *(abs(x) for x in (*a, *b) if math.isfinite(x)))
+    return a[0] >= b[0] - tol and a[1] <= b[1] + tol
+
+
+def _jacc(a: frozenset[Any], b: frozenset[Any]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _conflict(a: frozenset[Any], b: frozenset[Any]) -> float:
+    return float(bool(a) and bool(b) and not (a & b))
+
+
+def _ent_tokens(c: Contract) -> frozenset[str]:
+    return frozenset(w for e in c.entities for w in e.split() if len(w) > 1)
+
+
+def _coverage(tokens: frozenset[str], text: str) -> float:
+    if not tokens:
+        return 1.0
+    return sum(1 for t in tokens if t in text) / len(tokens)
+
+
+def polarity_flip(a: Contract, b: Contract) -> bool:
+    """True when B states the negation of A (a 'not', or the complementary side of one threshold)."""
+    if a.negated != b.negated:
+        return True
+    ia, ib = _interval(a), _interval(b)
+    if ia and ib and {a.direction, b.direction} == {"above", "below"}:
+        cut_a = ia[0] if a.direction == "above" else ia[1]
+        cut_b = ib[0] if b.direction == "above" else ib[1]
+        return abs(cut_a - cut_b) <= 1e-9 + 1e-6 * abs(cut_a)
+    return False
+
+
+def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
+    if a is None or b is None:
+        return 0.0
+    d = (a - b).total_seconds() / 86400.0 if hasattr(a - b, "total_seconds") else float(a - b)
+    return max(-cap, min(cap, d))
+
+
+def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0) -> dict[str, float]:
+    """Directional features of (A, B); swapping A and B mirrors the directional ones."""
+    qa, qb = fold(a.question), fold(b.question)
+    ra, rb = fold(a.rules[:600]), fold(b.rules[:600])
+    ea, eb = _ent_tokens(a), _ent_tokens(b)
+    ia, ib = _interval(a), _interval(b)
+    flip = polarity_flip(a, b)
+    dir_same = float(bool(a.direction) and (a.direction == b.direction or flip))
+    na, nb = frozenset(a.numbers), frozenset(b.numbers)
+    dl = _signed_days(a.deadline, b.deadline)
+    f = {
+        "cos": cos,
+        "fuzz_ratio": fuzz.ratio(qa, qb) / 100,
+        "fuzz_set": fuzz.token_set_ratio(qa, qb) / 100,
+        "fuzz_sort": fuzz.token_sort_ratio(qa, qb) / 100,
+        "fuzz_partial": fuzz.partial_ratio(qa, qb) / 100,
+        "rules_set": fuzz.token_set_ratio(ra, rb) / 100 if ra and rb else -1.0,
+        "rules_cos": rules_cos,
+        "rules_a": float(bool(ra)),
+        "rules_b": float(bool(rb)),
+        "tok_jacc": _jacc(a.tokens, b.tokens),
+        "tok_only_a": float(len(a.tokens - b.tokens)),
+        "tok_only_b": float(len(b.tokens - a.tokens)),
+        "ent_jacc": _jacc(ea, eb),
+        "ent_a_in_b": _coverage(ea, qb + " " + rb),
+        "ent_b_in_a": _coverage(eb, qa + " " + ra),
+        "ent_none": float(not ea or not eb),
+        "num_jacc": _jacc(na, nb) if na and nb else -1.0,
+        "num_conflict": float(bool(na) and bool(nb) and not (na & nb)),
+        "num_only_a": float(bool(na) and not nb),
+        "num_only_b": float(bool(nb) and not na),
+        "dir_same": dir_same,
+        "dir_conflict": float(bool(a.direction) and bool(b.direction) and not dir_same),
+        "int_a_in_b": float(bool(ia and ib and _within(ia, ib))),
+        "int_b_in_a": float(bool(ia and ib and _within(ib, ia))),
+        "int_disjoint": float(bool(ia and ib and (ia[1] < ib[0] or ib[1] < ia[0]))),
+        "unit_conflict": float(bool(a.unit) and bool(b.unit) and a.unit != b.unit),
+        "qty_jacc": _jacc(a.quantity, b.quantity),
+        "qty_conflict": _conflict(a.quantity, b.quantity),
+        "qty_asym": float(len(a.quantity ^ b.quantity)),
+        "year_conflict": _conflict(a.years, b.years),
+        "year_same": float(bool(a.years) and a.years == b.years),
+        "month_conflict": _conflict(a.months, b.months),
+        "month_same": float(bool(a.months) and a.months == b.months),
+        "month_only_one": float(bool(a.months) != bool(b.months)),
+        "day_conflict": _conflict(a.days, b.days),
+        "deadline_both": float(a.deadline is not None and b.deadline is not None),
+        "deadline_diff": dl,
+        "deadline_absdiff_log": math.log1p(abs(dl)),
+        "deadline_only_a": float(a.deadline is not None and b.deadline is None),
+        "deadline_only_b": float(b.deadline is not None and a.deadline is None),
+        "window_conflict": float(bool(a.window) and bool(b.window) and a.window != b.window),
+        "close_diff": _signed_days(a.close, b.close),
+        "close_absdiff_log": math.log1p(abs(_signed_days(a.close, b.close))),
+        "rules_deadline_diff": _signed_days(a.rules_deadline, b.rules_deadline),
+        "rules_deadline_absdiff_log": math.log1p(abs(_signed_days(a.rules_deadline, b.rules_deadline))),
+        "rules_deadline_both": float(a.rules_deadline is not None and b.rules_deadline is not None),
+        "stage_conflict": _conflict(a.stage, b.stage),
+        "stage_asym": float(len(a.stage ^ b.stage)),
+        "office_conflict": _conflict(a.office, b.office),
+        "office_asym": float(len(a.office ^ b.office)),
+        "party_conflict": _conflict(a.party, b.party),
+        "source_conflict": _conflict(a.sources, b.sources),
+        "source_jacc": _jacc(a.sources, b.sources) if a.sources and b.sources else -1.0,
+        "category_conflict": float(bool(a.category) and bool(b.category) and a.category != b.category),
+        "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
+    }
+    return f
+
+
+FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+
+
+def facet_report(a: Contract, b: Contract) -> dict[str, dict[str, Any]]:
+    """Per facet: 'agree', 'conflict', 'partial' or 'missing', with both sides' values."""
+
+    def status(x: frozenset[Any], y: frozenset[Any]) -> str:
+        if not x and not y:
+            return "missing"
+        if x == y:
+            return "agree"
+        return "partial" if x & y else "conflict"
+
+    def show(x: Any) -> Any:
+        return sorted(str(v) for v in x) if isinstance(x, frozenset) else (str(x) if x is not None else None)
+
+    rows: dict[str, tuple[Any, Any]] = {
+        "entities": (a.entities, b.entities),
+        "quantity": (a.quantity, b.quantity),
+        "threshold": (frozenset(a.numbers), frozenset(b.numbers)),
+        "direction": (frozenset({a.direction} - {""}), frozenset({b.direction} - {""})),
+        "years": (a.years, b.years),
+        "months": (a.months, b.months),
+        "dates": (a.days, b.days),
+        "stage": (a.stage, b.stage),
+        "office": (a.office, b.office),
+        "party": (a.party, b.party),
+        "source": (a.sources, b.sources),
+    }
+    out = {k: {"status": status(x, y), "a": show(x), "b": show(y)} for k, (x, y) in rows.items()}
+    da, db = a.deadline, b.deadline
+    dl_status = (
+        "missing" if da is None or db is None else ("agree" if abs((da - db).days) <= 3 else "conflict")
+    )
+    out["deadline"] = {"status": dl_status, "a": show(da), "b": show(db)}
+    out["polarity"] = {"status": "flipped" if polarity_flip(a, b) else "same", "a": a.negated, "b": b.negated}
+    return out

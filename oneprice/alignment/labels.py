@@ -1,0 +1,135 @@
+"""Labeled market pairs: the shipped set (package data), user files, and event groups for CV."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from oneprice.alignment.relations import RELATIONS
+from oneprice.core.errors import ParseError
+from oneprice.core.types import Market, utc
+
+log = logging.getLogger(__name__)
+REQUIRED = ("venue_a", "id_a", "question_a", "venue_b", "id_b", "question_b", "relation")
+
+
+@dataclass(frozen=True)
+class LabeledPair:
+    a: Market
+    b: Market
+    relation: str
+    key: str
+    source: str = ""
+    group: str = field(default="", compare=False)
+
+
+def venue_name(raw: str) -> str:
+    """Canonical venue key: 'Kalshi-Election' and 'Kalshi' are both 'kalshi'."""
+    v = raw.strip().lower()
+    return "kalshi" if v.startswith("kalshi") else v
+
+
+def event_of(venue: str, market_id: str) -> str | None:
+    """Kalshi's event ticker is the market ticker without its last segment."""
+    if venue == "kalshi" and "-" in market_id:
+        return market_id.rsplit("-", 1)[0]
+    return None
+
+
+def _date(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _market(row: dict[str, str], side: str) -> Market:
+    venue = venue_name(row[f"venue_{side}"])
+    mid = row[f"id_{side}"].strip()
+    return Market(
+        venue=venue,
+        market_id=mid,
+        question=row[f"question_{side}"].strip(),
+        rules=(row.get(f"description_{side}") or "").strip(),
+        close_time=_date(row.get(f"end_date_{side}")),
+        event_id=event_of(venue, mid),
+    )
+
+
+def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str]]:
+    """Labeled pairs from ``path`` (CSV or CSV.gz in the shipped format; default the shipped set).
+
+    Malformed rows are skipped and counted by reason.
+    """
+    if path is None:
+        raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
+    else:
+        raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8")))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ParseError("missing_columns", ", ".join(missing))
+    pairs: list[LabeledPair] = []
+    rejects: Counter[str] = Counter()
+    for row in reader:
+        rel = (row.get("relation") or "").strip()
+        if rel not in RELATIONS:
+            rejects["bad_relation"] += 1
+            continue
+        if not all((row.get(c) or "").strip() for c in REQUIRED):
+            rejects["missing_field"] += 1
+            continue
+        a, b = _market(row, "a"), _market(row, "b")
+        key = row.get("pair_key") or f"{a.venue}:{a.market_id}|{b.venue}:{b.market_id}"
+        pairs.append(LabeledPair(a, b, rel, key, (row.get("source") or "").strip()))
+    if rejects:
+        log.warning("skipped %d label rows: %s", sum(rejects.values()), dict(rejects))
+    return with_groups(pairs), rejects
+
+
+def _node(m: Market) -> str:
+    return f"ev:{m.event_id}" if m.event_id else f"m:{m.venue}:{m.market_id}"
+
+
+def with_groups(pairs: list[LabeledPair]) -> list[LabeledPair]:
+    """Give each pair a group: connected components over events and markets, so siblings stay together."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        ra, rb = find(_node(p.a)), find(_node(p.b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [LabeledPair(p.a, p.b, p.relation, p.key, p.source, find(_node(p.a))) for p in pairs]
+
+
+def market_keys(pairs: list[LabeledPair]) -> set[str]:
+    """Every market and Kalshi event the pairs touch (to keep a test file out of training)."""
+    out: set[str] = set()
+    for p in pairs:
+        for m in (p.a, p.b):
+            out.add(f"m:{m.venue}:{m.market_id}")
+            if m.event_id:
+                out.add(f"ev:{m.event_id}")
+    return out
+
+
+def touches(p: LabeledPair, keys: set[str]) -> bool:
+    return bool(market_keys([p]) & keys)

@@ -1,0 +1,111 @@
+"""From markets to feature matrices; train a model on labeled pairs; score market pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from oneprice.alignment.classifier import AlignmentModel, Scored
+from oneprice.alignment.contract import Contract, parse
+from oneprice.alignment.embed import Embedder
+from oneprice.alignment.features import FEATURES, facet_report, pair_features, polarity_flip
+from oneprice.alignment.labels import LabeledPair
+from oneprice.core.types import Market
+
+Pair = tuple[Market, Market]
+# Corpus-independent bag of words for rules texts (no fitted vocabulary, so train and run agree).
+_HASHER = HashingVectorizer(
+    n_features=2**18,
+    ngram_range=(1, 2),
+    stop_words="english",
+    alternate_sign=False,
+    norm="l2",
+    lowercase=True,
+)
+
+
+def contract_of(m: Market) -> Contract:
+    return parse(m.question, m.rules, m.close_time, m.venue, m.market_id)
+
+
+def embed_text(m: Market) -> str:
+    return m.question.strip()
+
+
+class Prepared:
+    """Contracts and question vectors for a set of markets, keyed by (venue, market id)."""
+
+    def __init__(self, markets: Sequence[Market], embedder: Embedder) -> None:
+        uniq: dict[tuple[str, str], Market] = {}
+        for m in markets:
+            uniq.setdefault((m.venue, m.market_id), m)
+        self.keys = list(uniq)
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.contracts = [contract_of(uniq[k]) for k in self.keys]
+        self.vectors = embedder.encode([embed_text(uniq[k]) for k in self.keys])
+        self.rules = _HASHER.transform([c.rules[:3000] for c in self.contracts]).tocsr()
+        self.has_rules = np.array([bool(c.rules.strip()) for c in self.contracts])
+
+    def rules_cos(self, i: int, j: int) -> float:
+        if not (self.has_rules[i] and self.has_rules[j]):
+            return -1.0
+        return float(self.rules[i].multiply(self.rules[j]).sum())
+
+    def pos(self, m: Market) -> int:
+        return self.index[(m.venue, m.market_id)]
+
+
+def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair."""
+    ab, ba, flips = [], [], []
+    for a, b in pairs:
+        i, j = prep.pos(a), prep.pos(b)
+        ca, cb = prep.contracts[i], prep.contracts[j]
+        cos = float(prep.vectors[i] @ prep.vectors[j])
+        rc = prep.rules_cos(i, j)
+        ab.append(list(pair_features(ca, cb, cos, rc).values()))
+        ba.append(list(pair_features(cb, ca, cos, rc).values()))
+        flips.append(polarity_flip(ca, cb))
+    width = len(FEATURES)
+    return (
+        np.asarray(ab, dtype=float).reshape(-1, width),
+        np.asarray(ba, dtype=float).reshape(-1, width),
+        flips,
+    )
+
+
+def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool = True) -> AlignmentModel:
+    prep = Prepared([m for p in labeled for m in (p.a, p.b)], embedder)
+    x_ab, x_ba, _ = featurize(prep, [(p.a, p.b) for p in labeled])
+    return AlignmentModel.fit(
+        x_ab,
+        x_ba,
+        [p.relation for p in labeled],
+        [p.group or p.key for p in labeled],
+        embedder.model_id,
+        tune=tune,
+    )
+
+
+def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) -> list[Scored]:
+    x_ab, x_ba, flips = featurize(prep, pairs)
+    return model.score(x_ab, x_ba, flips)
+
+
+def explain(prep: Prepared, a: Market, b: Market, scored: Scored) -> dict[str, object]:
+    """The match explanation: deciding facets, similarity and class probabilities."""
+    i, j = prep.pos(a), prep.pos(b)
+    facets = facet_report(prep.contracts[i], prep.contracts[j])
+    deciding = sorted(k for k, v in facets.items() if v["status"] in ("conflict", "partial", "flipped"))
+    agreeing = sorted(k for k, v in facets.items() if v["status"] == "agree")
+    return {
+        "relation": scored.relation,
+        "cosine": round(float(prep.vectors[i] @ prep.vectors[j]), 4),
+        "p_same_proposition": round(scored.hedge_prob, 4),
+        "probs": {k: round(v, 4) for k, v in scored.probs.items()},
+        "agreeing_facets": agreeing,
+        "differing_facets": deciding,
+        "facets": facets,
+    }

@@ -1,0 +1,148 @@
+"""``oneprice align``: train the relation model, align markets, evaluate, review matches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oneprice.alignment.relations import RELATIONS
+from oneprice.core.errors import OnePriceError
+from oneprice.services import alignment
+
+console = Console()
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(1)
+
+
+def _print_eval(res: dict[str, Any]) -> None:
+    t = Table(title=f"hedgeable (equivalent + inverse, right outcome map), n={res.get('n')}")
+    for c in ("method", "precision", "recall", "f1"):
+        t.add_column(c)
+    rows = [("model", res["model"]["hedgeable"])] + [(k, v["hedgeable"]) for k, v in res["baselines"].items()]
+    for name, m in rows:
+        t.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    console.print(t)
+    r = Table(title="model, per relation")
+    for c in ("relation", "precision", "recall", "f1"):
+        r.add_column(c)
+    for rel, m in res["model"]["relations"].items():
+        r.add_row(rel, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    console.print(r)
+    cm = Table(title="confusion matrix (rows: truth, columns: predicted)")
+    cm.add_column("truth \\ pred")
+    short = {
+        rel: rel.replace("mutually_exclusive", "exclusive").replace("_implies_", "→") for rel in RELATIONS
+    }
+    for rel in RELATIONS:
+        cm.add_column(short[rel], justify="right")
+    for rel in RELATIONS:
+        cm.add_row(short[rel], *[str(res["confusion"][rel][p]) for p in RELATIONS])
+    console.print(cm)
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(help="Cross-venue market alignment.", no_args_is_help=True)
+
+    @sub.command("train")
+    def train(url: str = typer.Option(None, help="Database URL (review decisions feed training).")) -> None:
+        """Train on the shipped labels plus confirmed/rejected matches in the database."""
+        try:
+            res = alignment.train(url)
+        except OnePriceError as exc:
+            _fail(exc)
+        console.print(
+            f"trained {res['model_version']} on {res['pairs']} pairs ({res['review_pairs']} from reviews), "
+            f"hedge threshold {res['hedge_threshold']}, in {res['seconds']}s -> {res['path']}"
+        )
+
+    @sub.command("run")
+    def run(
+        url: str = typer.Option(None, help="Database URL."),
+        as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    ) -> None:
+        """Align the database's markets across venues; store proposals for review."""
+        try:
+            res = alignment.run(url, progress=None if as_json else lambda m: console.print(m))
+        except OnePriceError as exc:
+            _fail(exc)
+        if as_json:
+            print(json.dumps(res))
+            return
+        console.print(
+            f"{res['markets']} markets {res['venues']}: {res['candidates']} candidates, "
+            f"{res['scored']} scored, "
+            f"{res['proposed']} proposed ({res['hedgeable']} hedgeable) {res['by_relation']}; "
+            f"new {res['inserted']}, updated {res['updated']}, unchanged {res['unchanged']}, "
+            f"withdrawn {res['withdrawn']}, human decisions kept {res['kept_decided']}; {res['seconds']}s "
+            f"{res['stages']}"
+        )
+
+    @sub.command("eval")
+    def evaluate(
+        labels: Path = typer.Option(None, "--labels", exists=True, dir_okay=False, help="Labeled pairs CSV."),
+        cv: bool = typer.Option(False, "--cv", help="Grouped cross-validation on the training labels."),
+        folds: int = typer.Option(5, help="Folds for --cv."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ) -> None:
+        """Precision/recall/F1 per relation and for hedgeable pairs, beside fuzzy and cosine baselines."""
+        if (labels is None) == (not cv):
+            _fail(ValueError("give exactly one of --labels FILE or --cv"))
+        try:
+            res = alignment.evaluate(labels, cv=cv, folds=folds)
+        except OnePriceError as exc:
+            _fail(exc)
+        if as_json:
+            print(json.dumps({"model": res["model"], "baselines": res["baselines"]}))
+        else:
+            _print_eval(res)
+
+    @sub.command("list")
+    def list_(
+        status: str = typer.Option(None, help="proposed | confirmed | rejected"),
+        min_confidence: float = typer.Option(0.0),
+        hedgeable: bool = typer.Option(False, help="Only equivalent and inverse pairs."),
+        limit: int = typer.Option(50),
+        url: str = typer.Option(None),
+    ) -> None:
+        """List stored matches."""
+        rels = ["equivalent", "inverse"] if hedgeable else None
+        t = Table()
+        for c in ("id", "relation", "status", "conf", "A", "B"):
+            t.add_column(c)
+        for m in alignment.list_matches(status, min_confidence, rels, limit, url):
+            a, b = m["market_a"], m["market_b"]
+            t.add_row(
+                str(m["id"]),
+                m["relation"],
+                m["status"],
+                f"{m['confidence']:.2f}",
+                f"{a['venue']}:{a['external_id']} {a['question']}",
+                f"{b['venue']}:{b['external_id']} {b['question']}",
+            )
+        console.print(t)
+
+    @sub.command("decide")
+    def decide(
+        match_id: int,
+        decision: str = typer.Argument(..., help="confirmed | rejected"),
+        by: str = typer.Option("user"),
+        url: str = typer.Option(None),
+    ) -> None:
+        """Confirm or reject a match; decisions are kept across runs and feed training."""
+        if decision not in ("confirmed", "rejected"):
+            _fail(ValueError("decision must be 'confirmed' or 'rejected'"))
+        try:
+            alignment.decide_match(match_id, decision, by, url)  # type: ignore[arg-type]
+        except OnePriceError as exc:
+            _fail(exc)
+        console.print(f"match {match_id}: {decision}")
+
+    app.add_typer(sub, name="align")

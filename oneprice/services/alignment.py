@@ -1,0 +1,202 @@
+"""Alignment use cases: train the relation model, align the database's markets, evaluate, review."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Literal
+
+from oneprice.alignment import candidates, store
+from oneprice.alignment.classifier import AlignmentModel
+from oneprice.alignment.embed import Embedder
+from oneprice.alignment.evaluate import cross_validate, evaluate_holdout
+from oneprice.alignment.labels import LabeledPair, market_keys, read_pairs, touches, with_groups
+from oneprice.alignment.relations import ACTIONABLE, HEDGEABLE
+from oneprice.alignment.scoring import Prepared, explain, score_pairs, train_model
+from oneprice.config import get_settings
+from oneprice.core.errors import ConfigError
+from oneprice.db import session_scope
+from oneprice.services.database import engine_for
+
+log = logging.getLogger(__name__)
+METHOD = "embed-hnsw+facets-gbm"
+
+
+def model_file() -> Path:
+    return get_settings().data_dir / "alignment" / "model.pkl"
+
+
+def cache_dir() -> Path:
+    s = get_settings()
+    return s.embed_cache_dir or s.data_dir / "cache"
+
+
+def embedder(model: str | None = None) -> Embedder:
+    return Embedder(model or get_settings().embed_model, cache_dir=cache_dir())
+
+
+def training_pairs(url: str | None = None, with_reviews: bool = True) -> tuple[list[LabeledPair], int]:
+    """The shipped labels plus the human review decisions in the database (count of the latter)."""
+    pairs, _ = read_pairs(get_settings().align_labels)
+    reviews: list[LabeledPair] = []
+    if with_reviews:
+        with session_scope(engine_for(url)) as s:
+            reviews = store.review_labels(s)
+    return with_groups(pairs + reviews), len(reviews)
+
+
+def train(url: str | None = None) -> dict[str, Any]:
+    """Train on the shipped labels and the review decisions; save the model in the data dir."""
+    t0 = time.perf_counter()
+    pairs, n_reviews = training_pairs(url)
+    emb = embedder()
+    try:
+        model = train_model(pairs, emb)
+    finally:
+        emb.close()
+    model.save(model_file())
+    return {
+        "model_version": model.version,
+        "pairs": len(pairs),
+        "review_pairs": n_reviews,
+        "hedge_threshold": round(model.threshold, 3),
+        "oof_precision": model.oof_precision,
+        "embed_model": model.embed_model,
+        "path": str(model_file()),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def current_model(url: str | None = None) -> tuple[AlignmentModel, bool]:
+    """The saved model (trained first when missing or stale); True when it was just trained."""
+    model = AlignmentModel.load(model_file())
+    if model is not None and model.embed_model == get_settings().embed_model:
+        return model, False
+    train(url)
+    loaded = AlignmentModel.load(model_file())
+    if loaded is None:  # pragma: no cover - train() just wrote it
+        raise ConfigError(f"could not load the alignment model from {model_file()}")
+    return loaded, True
+
+
+def run(url: str | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Align every pair of venues in the database and store proposals under the review workflow."""
+    say = progress or (lambda _m: None)
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
+    model, trained = current_model(url)
+    stages["train"] = round(time.perf_counter() - t0, 2) if trained else 0.0
+    s = get_settings()
+    engine = engine_for(url)
+    with session_scope(engine) as session:
+        rows = store.load_markets(session)
+        decided = store.decided_pairs(session)
+    say(f"{len(rows)} markets loaded")
+    by_venue: dict[str, list[tuple[int, Any]]] = {}
+    for mid, m in rows:
+        by_venue.setdefault(m.venue, []).append((mid, m))
+    emb = embedder(model.embed_model)
+    t = time.perf_counter()
+    try:
+        prep = Prepared([m for _, m in rows], emb)
+    finally:
+        emb.close()
+    stages["parse_embed"] = round(time.perf_counter() - t, 2)
+    say(f"embedded {emb.computed} new texts ({emb.hits} cached)")
+    proposals: list[store.Proposal] = []
+    n_cand = n_scored = 0
+    t_cand = t_score = 0.0
+    for va, vb in combinations(sorted(by_venue), 2):
+        side_a, side_b = by_venue[va], by_venue[vb]
+        ia = [prep.pos(m) for _, m in side_a]
+        ib = [prep.pos(m) for _, m in side_b]
+        t = time.perf_counter()
+        cands = candidates.generate(
+            prep.vectors[ia],
+            prep.vectors[ib],
+            [prep.contracts[i] for i in ia],
+            [prep.contracts[j] for j in ib],
+        )
+        t_cand += time.perf_counter() - t
+        n_cand += len(cands)
+        todo = [(side_a[i], side_b[j]) for i, j, _ in cands if (side_a[i][0], side_b[j][0]) not in decided]
+        t = time.perf_counter()
+        scored = score_pairs(model, prep, [(a[1], b[1]) for a, b in todo])
+        n_scored += len(todo)
+        for (a, b), sc in zip(todo, scored, strict=True):
+            if sc.relation in ACTIONABLE and sc.confidence >= s.match_min_confidence:
+                proposals.append(
+                    store.Proposal(a[0], b[0], sc.relation, sc.confidence, explain(prep, a[1], b[1], sc))
+                )
+        t_score += time.perf_counter() - t
+    stages["candidates"] = round(t_cand, 2)
+    stages["verify"] = round(t_score, 2)
+    t = time.perf_counter()
+    with session_scope(engine) as session:
+        counts = store.save(session, proposals, METHOD, model.version, {mid for mid, _ in rows})
+    stages["store"] = round(time.perf_counter() - t, 2)
+    result = {
+        "markets": len(rows),
+        "venues": {v: len(ms) for v, ms in sorted(by_venue.items())},
+        "candidates": n_cand,
+        "scored": n_scored,
+        "proposed": len(proposals),
+        "hedgeable": sum(1 for p in proposals if p.relation in HEDGEABLE),
+        "by_relation": dict(sorted(counts.by_relation.items())),
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "withdrawn": counts.withdrawn,
+        "kept_decided": counts.kept_decided,
+        "model_version": model.version,
+        "trained": trained,
+        "stages": stages,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    log.info("align run: %s", {k: v for k, v in result.items() if k != "stages"})
+    return result
+
+
+def evaluate(
+    labels: Path | None = None, cv: bool = False, folds: int = 5, url: str | None = None
+) -> dict[str, Any]:
+    """Score the model on ``labels`` (never trained on: pairs sharing a market or event with it are
+    dropped from training), or by grouped cross-validation on the training labels when ``cv``."""
+    if labels is None and not cv:
+        raise ConfigError("give a labels file or ask for cross-validation")
+    pairs, _ = training_pairs(url)
+    emb = embedder()
+    try:
+        if labels is not None:
+            test, _ = read_pairs(labels)
+            if not test:
+                raise ConfigError(f"no usable labeled pairs in {labels}")
+            keys = market_keys(test)
+            train_pairs = [p for p in pairs if not touches(p, keys)]
+            out = evaluate_holdout(train_pairs, test, emb)
+            out["train_pairs"] = len(train_pairs)
+            return out
+        return cross_validate(pairs, emb, folds=folds)
+    finally:
+        emb.close()
+
+
+def list_matches(
+    status: str | None = None,
+    min_confidence: float = 0.0,
+    relations: Iterable[str] | None = None,
+    limit: int = 500,
+    url: str | None = None,
+) -> list[dict[str, Any]]:
+    with session_scope(engine_for(url)) as s:
+        return store.list_matches(s, status, min_confidence, relations, limit)
+
+
+def decide_match(
+    match_id: int, decision: Literal["confirmed", "rejected"], by: str = "user", url: str | None = None
+) -> None:
+    with session_scope(engine_for(url)) as s:
+        store.decide(s, match_id, decision, by)

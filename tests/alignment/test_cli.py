@@ -1,0 +1,51 @@
+"""`oneprice align` commands: eval --json shape, train, run, list, decide."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oneprice.cli.main import app
+
+from .align_helpers import ALIGN_FIXTURES
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_eval_labels_json_has_the_issue_shape() -> None:
+    res = runner.invoke(app, ["align", "eval", "--labels", str(ALIGN_FIXTURES / "pairs.csv"), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+    assert set(out) == {"model", "baselines"}
+    assert set(out["model"]) == {"hedgeable", "relations"}
+    assert set(out["baselines"]) == {"fuzzy", "cosine"}
+    for block in (
+        out["model"]["hedgeable"],
+        out["baselines"]["fuzzy"]["hedgeable"],
+        out["baselines"]["cosine"]["hedgeable"],
+    ):
+        assert set(block) == {"precision", "recall", "f1"} and all(0 <= v <= 1 for v in block.values())
+    assert "equivalent" in out["model"]["relations"] and "inverse" in out["model"]["relations"]
+
+
+def test_eval_needs_exactly_one_mode() -> None:
+    res = runner.invoke(app, ["align", "eval"])
+    assert res.exit_code == 1 and "exactly one" in res.output
+
+
+def test_eval_rejects_a_file_without_label_columns(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    res = runner.invoke(app, ["align", "eval", "--labels", str(bad)])
+    assert res.exit_code == 1 and "missing_columns" in res.output
+
+
+def test_decide_unknown_match_is_a_clear_error() -> None:
+    res = runner.invoke(app, ["align", "decide", "999", "confirmed"])
+    assert res.exit_code == 1 and "no match with id 999" in res.output
+    res = runner.invoke(app, ["align", "decide", "1", "perhaps"])
+    assert res.exit_code == 1

@@ -1,0 +1,83 @@
+"""Contract parsing: the facets a reader uses to tell look-alikes apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from oneprice.alignment.contract import fold, parse
+
+CLOSE = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def test_threshold_direction_unit_and_period() -> None:
+    c = parse(
+        "Will the rate of CPI inflation be above 2.3% for the year ending in October 2024?", close=CLOSE
+    )
+    assert c.direction == "above" and c.lo == 2.3 and c.hi is None and c.unit == "%"
+    assert c.years == {2024} and c.months == {10}
+    assert "cpi" in c.quantity and c.category == "economy"
+
+
+def test_bucket_with_shared_suffix_and_index_name_is_not_a_number() -> None:
+    jobs = parse("Will the US add 200-250k jobs in October?", close=CLOSE)
+    assert (jobs.direction, jobs.lo, jobs.hi) == ("range", 200_000, 250_000)
+    ndx = parse("Will the Nasdaq-100 be between 20400 and 20499.99 at the end of Oct 30, 2024?")
+    assert ndx.numbers == (20400, 20499.99) and ndx.days == {(10, 30)} and ndx.deadline == date(2024, 10, 30)
+
+
+def test_dollar_amount_is_not_a_year() -> None:
+    c = parse("Will Ethereum dip to $2000 by February 28 2025?")
+    assert c.numbers == (2000,) and c.unit == "$" and c.direction == "below"
+    assert c.years == {2025} and c.deadline == date(2025, 2, 28) and c.window == "by"
+
+
+@pytest.mark.parametrize(
+    ("question", "deadline"),
+    [
+        ("Will Trump impose tariffs on Mexico before March?", date(2025, 3, 1)),
+        ("Will a new country buy Bitcoin before 2026?", date(2026, 1, 1)),
+        ("Will Sam Altman be granted an equity stake in OpenAI before Jan 1, 2026?", date(2026, 1, 1)),
+        ("Will a new country buy Bitcoin in 2025?", date(2025, 12, 31)),
+    ],
+)
+def test_deadlines(question: str, deadline: date) -> None:
+    assert parse(question, close=CLOSE).deadline == deadline
+
+
+def test_entities_stage_office_party() -> None:
+    c = parse('Will "Sing Sing" win Best Adapted Screenplay at the 2025 Oscars?')
+    assert "sing sing" in c.entities and c.category == "awards"
+    nba = parse("Will the Dallas Mavericks win the NBA Western Conference Finals?")
+    assert {"final", "conference"} <= nba.stage and "dallas mavericks" in nba.entities
+    pres = parse("Will the Republican party win North Carolina in the presidential election?")
+    assert pres.party == {"republican"} and "president" in pres.office
+
+
+def test_kalshi_ticker_year_fills_a_missing_season() -> None:
+    c = parse(
+        "Will the Los Angeles Kings win the Stanley Cup?",
+        close=datetime(2027, 6, 23, tzinfo=UTC),
+        venue="kalshi",
+        market_id="KXNHL-25-LAK",
+    )
+    assert c.years == {2025}
+    # a ticker segment that is not a year in the past of the close date is ignored
+    g = parse(
+        "Will Die With a Smile win Song of the Year?",
+        close=CLOSE,
+        venue="kalshi",
+        market_id="KXGRAMSOTY-67-DWAS",
+    )
+    assert g.years == frozenset()
+
+
+def test_negation_and_resolution_source() -> None:
+    c = parse("Will the Fed not cut rates in March?", "Resolves per the Federal Reserve (FOMC) statement.")
+    assert c.negated and "fed" in c.sources
+    assert not parse("Will the Fed cut rates in March?").negated
+
+
+def test_fold_strips_accents_and_quotes() -> None:
+    assert fold("Mélanie Joly’s “Liberal” – bid") == 'melanie joly\'s "liberal" - bid'

@@ -1,0 +1,81 @@
+"""Pair features and facet reports: symmetry, thresholds, polarity."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oneprice.alignment.contract import parse
+from oneprice.alignment.features import FEATURES, facet_report, pair_features, polarity_flip
+
+DIRECTIONAL = {"deadline_diff", "close_diff"}
+MIRRORED = {
+    ("int_a_in_b", "int_b_in_a"),
+    ("ent_a_in_b", "ent_b_in_a"),
+    ("tok_only_a", "tok_only_b"),
+    ("num_only_a", "num_only_b"),
+    ("rules_a", "rules_b"),
+    ("deadline_only_a", "deadline_only_b"),
+}
+
+
+def test_feature_names_are_stable() -> None:
+    assert list(pair_features(parse("a"), parse("b"), 0.1)) == list(FEATURES)
+
+
+def test_bucket_inside_threshold_means_containment() -> None:
+    a = parse("Will the US add 200-250k jobs in October 2024?")
+    b = parse("Will above 150000 jobs be added in October 2024?")
+    f = pair_features(a, b, 0.8)
+    assert f["int_a_in_b"] == 1.0 and f["int_b_in_a"] == 0.0 and f["month_same"] == 1.0
+
+
+def test_adjacent_buckets_are_disjoint() -> None:
+    a = parse("Will the SPD win 25-30% of the vote in the German election?")
+    b = parse("Will the SPD win 20-24.9% of the vote in the German election?")
+    assert pair_features(a, b, 0.9)["int_disjoint"] == 1.0
+
+
+def test_different_months_conflict() -> None:
+    a = parse("Will gas CPI rise more than -2% in November 2024?")
+    b = parse("Will gas CPI rise more than -2% in October 2024?")
+    f = pair_features(a, b, 0.95)
+    assert f["month_conflict"] == 1.0 and f["num_jacc"] == 1.0
+    assert facet_report(a, b)["months"]["status"] == "conflict"
+
+
+def test_polarity_flip_from_negation_and_complementary_thresholds() -> None:
+    assert polarity_flip(
+        parse("Will Bitcoin be above $100,000 on March 1?"),
+        parse("Will Bitcoin be below $100,000 on March 1?"),
+    )
+    assert polarity_flip(parse("Will X happen by June?"), parse("Will X not happen by June?"))
+    assert not polarity_flip(parse("Will BTC be above $90,000?"), parse("Will BTC be below $80,000?"))
+    report = facet_report(parse("Will X happen?"), parse("Will X not happen?"))
+    assert report["polarity"]["status"] == "flipped"
+
+
+QUESTIONS = [
+    "Will the US add 200-250k jobs in October 2024?",
+    "Will above 150000 jobs be added in October 2024?",
+    "Will Trump impose tariffs on Mexico before March?",
+    "Will Trump impose new tariffs on Mexico before 2026?",
+    "Will the Los Angeles Kings win the 2025 Stanley Cup?",
+    "Will the SPD win 20-25% of the vote?",
+    "Will Bitcoin reach $100,000 in 2025?",
+    "Will Ethereum dip to $2000 by February 28 2025?",
+]
+
+
+@given(st.sampled_from(QUESTIONS), st.sampled_from(QUESTIONS), st.floats(-1, 1))
+def test_swapping_a_and_b_mirrors_directional_features(qa: str, qb: str, cos: float) -> None:
+    a, b = parse(qa), parse(qb)
+    fab, fba = pair_features(a, b, cos), pair_features(b, a, cos)
+    pairs = {x for p in MIRRORED for x in p}
+    for k in FEATURES:
+        if k in DIRECTIONAL:
+            assert fab[k] == -fba[k]
+        elif k not in pairs:
+            assert fab[k] == fba[k], k
+    for x, y in MIRRORED:
+        assert fab[x] == fba[y]
