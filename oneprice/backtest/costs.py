@@ -20,6 +20,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import numba
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def buy_all(cash: float, price: float, fee: float, fixed: float, unit: float) ->
         return 0.0, 0.0, 0.0
     size = budget / price
     if unit > 0.0:
-        size = math.floor(size / unit) * unit
+        size = float(np.floor(size / unit)) * unit  # a float floor: math.floor overflows int64 in numba
         notional = size * price
         fee_paid = notional * fee + fixed
         return size, notional + fee_paid, fee_paid

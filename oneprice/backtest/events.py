@@ -129,7 +129,7 @@ class Broker:
     def target(self, name: str, side: float) -> None:
         """Hold a full long (+1), short (-1) or no (0) position, like the vectorised engine."""
         pos = self.position(name)
-        cur = (pos > 0) - (pos < 0)
+        cur = int(pos > 0) - int(pos < 0)
         if side == cur or (side < 0 and not self.allow_short):
             return
         if cur != 0 and (side == 0 or (side > 0) != (cur > 0)):

@@ -74,7 +74,7 @@ def backtest(
     def on_bar(b: Broker) -> None:
         t = target[b.i]
         pos = b.position(name)
-        side = (pos > 0) - (pos < 0)
+        side = int(pos > 0) - int(pos < 0)
         if not np.isnan(t) and t != side:
             for o in exits:
                 b.cancel(o)
