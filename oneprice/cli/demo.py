@@ -1,0 +1,41 @@
+"""``oneprice demo``: what ``make run`` runs."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from oneprice.cli.arbitrage import print_scan, wide_console
+from oneprice.services.demo import run_demo
+
+
+def demo(
+    db: str = typer.Option(None, "--db", help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
+) -> None:
+    """Ingest the bundled real snapshot, align the venues, scan for executable edges, print them."""
+    con: Console = wide_console()
+    with con.status("working") as status:
+        out = run_demo(db, say=lambda m: status.update(m))
+    ing = out["ingest"]
+    con.rule("1. ingest (bundled snapshot of 2025-02-11)")
+    con.print(
+        f"run {ing.run_id} [{ing.status}]: fetched {ing.fetched}, inserted {ing.inserted}, "
+        f"updated {ing.updated}, rejected {ing.rejected}"
+    )
+    for reason, n in sorted(ing.rejects.items(), key=lambda kv: -kv[1]):
+        con.print(f"  rejected {n} x {reason}")
+    al = out["align"]
+    con.rule("2. alignment")
+    con.print(
+        f"{al['markets']} markets {al['venues']}; {al['candidates']} candidate pairs scored; "
+        f"{al['proposed']} proposed ({al['hedgeable']} hedgeable) by relation {al['by_relation']}; "
+        f"{al['seconds']}s{' (model trained first)' if al['trained'] else ''}"
+    )
+    con.rule("3. executable opportunities")
+    print_scan(out["scan"], con)
+    if ing.status == "failed" or out["scan"].get("error"):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

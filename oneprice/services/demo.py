@@ -1,0 +1,23 @@
+"""The main job on the embedded default: ingest the bundled snapshot, align, scan, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oneprice.services import alignment, arbitrage, ingest
+
+
+def run_demo(url: str | None = None, say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Ingest the snapshot (idempotent), align Kalshi and Polymarket, and scan the matched pairs.
+
+    Each step is a normal use case, so re-running the demo only refreshes what changed.
+    """
+    say = say or (lambda _m: None)
+    say("ingesting the bundled snapshot (replay source)")
+    summary = ingest.ingest("replay", url=url)
+    say("aligning markets across venues (trains the alignment model on first use)")
+    aligned = alignment.run(url=url, progress=say)
+    say("scanning matched pairs for executable edges")
+    scan = arbitrage.scan_once(source="replay", url=url)
+    return {"ingest": summary, "align": aligned, "scan": scan}
