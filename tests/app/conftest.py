@@ -1,34 +1,94 @@
-"""Dashboard fixtures: one database per session filled through the services from the bundled snapshot.
+"""Dashboard fixtures: one database per session filled from the bundled snapshot.
 
-Filling runs the real pipeline: ``ingest("replay")``, ``alignment.run``, two replay scans and two
-backtests. Tests that change the database (confirm / reject) work on a copy of it.
+Filling runs ``ingest("replay")``, writes the labeled cross-venue pairs as proposed matches, then two
+replay scans and two backtests through the services. Tests that change the database work on a copy.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from oneprice.alignment.relations import outcome_map
 from oneprice.config import get_settings
+from oneprice.db import Market, Match, session_scope
+from oneprice.db.upsert import upsert
+from oneprice.services.database import engine_for
 
 MAIN = Path(__file__).resolve().parents[2] / "oneprice" / "app" / "main.py"
 
 # Every dashboard test runs on the same xdist worker, so the session database is built once.
 GROUP = pytest.mark.xdist_group("dashboard")
+SNAPSHOT_MARKETS = 2500  # the snapshot lists its 1,757 quoted markets first, then 8,000+ more
 PAGES = ["overview", "markets", "matches", "opportunities", "backtests"]
 
 
+LABEL_CONFIDENCE = {"high": 0.92, "medium": 0.74, "low": 0.55}
+
+
+def labeled_matches(url: str) -> list[dict[str, Any]]:
+    """Match rows from the labeled cross-venue pairs shipped with alignment, for markets in ``url``.
+
+    Real pairs and relations; the label's reason and facet agreement become the deciding facets.
+    """
+    raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
+    with engine_for(url).connect() as c:
+        ids = {(v, x): i for i, v, x in c.execute(select(Market.id, Market.venue, Market.external_id))}
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        a = ids.get((r["venue_a"].lower().split("-")[0], r["id_a"]))
+        b = ids.get((r["venue_b"].lower().split("-")[0], r["id_b"]))
+        if a is None or b is None or a == b or r["relation"] == "unrelated":
+            continue
+        out.append(
+            {
+                "market_a_id": a,
+                "market_b_id": b,
+                "relation": r["relation"],
+                "outcome_map": outcome_map(r["relation"]),
+                "status": "proposed",
+                "method": "labels",
+                "confidence": LABEL_CONFIDENCE.get(r["confidence"], 0.5),
+                "explanation": {
+                    "reason": r["reason"],
+                    "agreement": r["agreement"],
+                    "label_source": r["source"],
+                    "label_confidence": r["confidence"],
+                },
+                "model_version": "labels-v1",
+            }
+        )
+    return out
+
+
 def fill(url: str) -> None:
-    """Fill the database at ``url`` through the services, as a user's commands would."""
+    """Fill the database at ``url`` as a user's commands would: snapshot ingest, matches, scans, backtests.
+
+    Matches are the shipped labeled pairs written with ``upsert`` rather than ``alignment.run``: the
+    model's training and embedding of every market take many minutes on a loaded 2-core machine.
+    """
     from oneprice.services import arbitrage, backtest, ingest
 
-    summary = ingest.ingest("replay", url=url)
+    summary = ingest.ingest("replay", url=url, limit=SNAPSHOT_MARKETS)
     assert summary.status == "ok", summary.errors
+    with session_scope(engine_for(url)) as s:
+        counts, _ = upsert(s, Match, labeled_matches(url), ["market_a_id", "market_b_id"])
+    assert counts.inserted > 100, counts
+    for _ in range(2):  # two scans: two points of deviation history per pair
+        scan = arbitrage.scan_once(source="replay", url=url)
+        assert scan["status"] == "ok", scan
     for name in ("sma", "bollinger"):
         run = backtest.run_backtest(
             name,
@@ -42,13 +102,6 @@ def fill(url: str) -> None:
             url=url,
         )
         assert run["run_id"] is not None
-    try:  # TEMP until the alignment service lands
-        from oneprice.services import alignment
-    except ImportError:
-        return
-    alignment.run(url=url)
-    for _ in range(2):  # two scans: two points of deviation history per pair
-        arbitrage.scan_once(source="replay", url=url)
 
 
 @pytest.fixture(scope="session")
