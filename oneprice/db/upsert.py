@@ -3,6 +3,9 @@
 Rows whose values are unchanged are not touched, so re-running an ingest reports zero updates and
 leaves every row as it was. Counts distinguish inserted from updated rows.
 
+SQLite takes a fast path for tables with an integer ``id`` key: multi-row ``INSERT ... VALUES ... ON
+CONFLICT ... RETURNING`` through the driver with SQLAlchemy's own bind/result processors, telling inserted
+rows (new ``id`` above the previous maximum) from updated ones without a prior SELECT.
 PostgreSQL takes a fast path: each chunk is ONE statement whose parameters are one text array per column
 (``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT ... RETURNING ..., xmax = 0``), so no per-row
 placeholders are rendered or parsed and inserted rows are told from updated ones without a prior SELECT.
@@ -14,11 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, Table, and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from oneprice.db.base import UTCDateTime
 
 
 @dataclass
@@ -65,12 +72,20 @@ def upsert(
     key_cols = [table.c[k] for k in keys]
     # de-duplicate within the batch: last row wins, like a sequence of single upserts
     uniq: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in rows:
-        uniq[tuple(r[k] for k in keys)] = r
+    get_key = itemgetter(*keys)
+    if len(keys) == 1:
+        for r in rows:
+            uniq[(get_key(r),)] = r
+    else:
+        for r in rows:
+            uniq[get_key(r)] = r
     items = list(uniq.items())
     if dialect == "postgresql":
         for start in range(0, len(items), chunk * 5):
             _upsert_pg(session, table, items[start : start + chunk * 5], keys, upd, returning, counts, ids)
+        return counts, ids
+    if dialect == "sqlite" and "id" in table.c and table.c.id.primary_key and "id" not in cols:
+        _upsert_sqlite(session, table, items, keys, upd, returning, counts, ids)
         return counts, ids
     for start in range(0, len(items), chunk):
         part = items[start : start + chunk]
@@ -202,6 +217,106 @@ def _upsert_pg(
         sel += f"JOIN {_unnest(table, keys, 'v')} ON {on}"
         for rec in conn.exec_driver_sql(sel, tuple([_as_text(k[i]) for k in rest] for i in range(n))):
             ids.setdefault(tuple(rec[:n]), rec[n])
+
+
+_SAMPLE = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+
+
+def _fast_utc(v: datetime | None) -> str | None:
+    if v is None:
+        return None
+    if v.tzinfo is not None and v.utcoffset():
+        v = v.astimezone(UTC)
+    return v.isoformat(" ", "microseconds")[:26]  # naive UTC text, offset dropped
+
+
+def _sqlite_bind(table: Table, col: str, dialect: Any) -> Any:
+    """The column's bind processor; for UTC datetimes a faster equivalent, checked against it."""
+    typ = table.c[col].type
+    proc = typ._cached_bind_processor(dialect)
+    if isinstance(typ, UTCDateTime) and proc is not None and proc(_SAMPLE) == _fast_utc(_SAMPLE):
+        return _fast_utc
+    return proc
+
+
+def _upsert_sqlite(
+    session: Session,
+    table: Table,
+    items: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    keys: Sequence[str],
+    upd: Sequence[str],
+    returning: str | None,
+    counts: UpsertCounts,
+    ids: dict[tuple[Any, ...], Any],
+) -> None:
+    cols = list(items[0][1].keys())
+    defaults = _defaults(table, cols)
+    cols += list(defaults)
+    conn = session.connection()
+    dialect = conn.dialect
+    binds = [_sqlite_bind(table, c, dialect) for c in cols]
+    ret = [] if not returning else [*keys, "id"] if returning == "id" else [*keys, returning, "id"]
+    results = [table.c[c].type._cached_result_processor(dialect, None) for c in ret]
+    q = '"{}"'.format
+    head = f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in cols)}) VALUES "
+    tail = f" ON CONFLICT ({', '.join(q(k) for k in keys)}) "
+    if upd:
+        changed = " OR ".join(f"{q(table.name)}.{q(c)} IS NOT excluded.{q(c)}" for c in upd)
+        tail += f"DO UPDATE SET {', '.join(f'{q(c)} = excluded.{q(c)}' for c in upd)} WHERE {changed}"
+    else:
+        tail += "DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(q(c) for c in ret)}"
+    row_sql = "(" + ", ".join("?" for _ in cols) + ")"
+    per = max(1, 32000 // len(cols))  # SQLite allows 32,766 bound variables per statement
+    n = len(keys)
+    dvals = [defaults.get(c) for c in cols]
+    for start in range(0, len(items), per):
+        part = items[start : start + per]
+        max_id: int = conn.exec_driver_sql(f"SELECT max(id) FROM {q(table.name)}").scalar() or 0
+        columns: list[list[Any]] = []
+        for c, bind, dv in zip(cols, binds, dvals, strict=True):
+            if c in defaults:
+                columns.append([bind(dv) if bind is not None else dv] * len(part))
+            else:
+                vals = [r[c] for _, r in part]
+                columns.append(list(map(bind, vals)) if bind is not None else vals)
+        params = tuple(chain.from_iterable(zip(*columns, strict=True)))
+        seen: set[tuple[Any, ...]] = set()
+        sql = head + ", ".join([row_sql] * len(part)) + tail
+        if not returning:  # counts only: rows changed, and how many of them got a new id
+            touched: int = conn.exec_driver_sql(sql, params).rowcount
+            new = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {q(table.name)} WHERE id > ?", (max_id,)
+            ).scalar()
+            counts.inserted += new or 0
+            counts.updated += touched - (new or 0)
+            counts.unchanged += len(part) - touched
+            continue
+        returned = 0
+        for raw in conn.exec_driver_sql(sql, params):
+            returned += 1
+            if raw[-1] > max_id:
+                counts.inserted += 1
+            else:
+                counts.updated += 1
+            if returning:
+                rec = [f(v) if f is not None else v for f, v in zip(results, raw, strict=True)]
+                key = tuple(rec[:n])
+                seen.add(key)
+                ids[key] = rec[n]
+        counts.unchanged += len(part) - returned
+        if returning and len(seen) < len(part):
+            rest = [k for k, _ in part if k not in seen]
+            key_cols = [table.c[k] for k in keys]
+            for i in range(0, len(rest), 500):
+                want = rest[i : i + 500]
+                sel = select(*key_cols, table.c[returning])
+                sel = sel.where(
+                    tuple_(*key_cols).in_(want) if n > 1 else key_cols[0].in_([k[0] for k in want])
+                )
+                for got in session.execute(sel):
+                    ids.setdefault(tuple(got[:n]), got[n])
 
 
 def key_filter(model: Any, keys: Sequence[str], values: Sequence[tuple[Any, ...]]) -> Any:

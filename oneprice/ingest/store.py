@@ -44,9 +44,13 @@ def venue_rows(names: Iterable[str]) -> list[dict[str, Any]]:
     return rows
 
 
+_SIMPLE = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(v: Any) -> Any:
+    """``v`` with Decimals (and other non-JSON scalars) as text, ready for a JSON column."""
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): x if type(x) in _SIMPLE else _jsonable(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
         return [_jsonable(x) for x in v]
     if isinstance(v, Decimal):
@@ -69,6 +73,7 @@ def event_row(e: Event) -> dict[str, Any]:
 
 
 def market_row(k: Market) -> dict[str, Any]:
+    """A ``markets`` row; ``extra`` is made JSON-safe, ``raw`` (decoded venue JSON) is stored as is."""
     return {
         "venue": k.venue,
         "external_id": k.market_id,
@@ -81,7 +86,7 @@ def market_row(k: Market) -> dict[str, Any]:
         "executable": k.executable,
         "url": k.url,
         "extra": _jsonable(dict(k.extra)),
-        "raw": _jsonable(dict(k.raw)),
+        "raw": dict(k.raw),  # decoded venue JSON, stored as is
     }
 
 

@@ -1,6 +1,7 @@
 """Records of the bundled snapshot (see ``oneprice/ingest/snapshot/FORMAT.md``) to domain types.
 
-Markets keep their real venue names; ``extra["source"] = "replay"`` marks where they came from.
+Markets keep their real venue names; ``extra["source"] = "replay"`` marks where they came from. ``raw`` keeps
+the snapshot record without its question and rules text (stored in their own columns).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from oneprice.ingest.parsers.common import opt_str, parse_time, prob, record, re
 from oneprice.ingest.parsers.kalshi import event_ticker_of
 
 VENUES = ("kalshi", "polymarket")
+BINARY = (Outcome("Yes"), Outcome("No"))
 
 
 def parse_market(d: Any, as_of: datetime) -> Market:
@@ -25,14 +27,15 @@ def parse_market(d: Any, as_of: datetime) -> Market:
     mid = req_str(d, "id")
     question = req_str(d, "question", rid=mid)
     close = parse_time(d.get("close_time"), "close_time", mid)
+    listing = d.get("listing") or ""
     status = (
-        "closed" if d.get("listing") != str(as_of.date()) and close is not None and close < as_of else "open"
+        "closed" if close is not None and close < as_of and listing != as_of.date().isoformat() else "open"
     )
-    extra: dict[str, Any] = {"source": "replay", "listing": opt_str(d, "listing")}
+    extra: dict[str, Any] = {"source": "replay", "listing": listing}
     if venue == "kalshi":
         ev = opt_str(d, "event_id") or event_ticker_of(mid)
         extra |= {"event_ticker": ev, "tick_size": "0.01"}
-        outcomes = (Outcome("Yes"), Outcome("No"))
+        outcomes = BINARY
         url = f"https://kalshi.com/markets/{ev.split('-')[0].lower()}"
     else:
         ev = ""
@@ -53,12 +56,12 @@ def parse_market(d: Any, as_of: datetime) -> Market:
         question=question,
         outcomes=outcomes,
         event_id=ev or None,
-        rules=opt_str(d, "rules"),
+        rules=d.get("rules") or "",
         status=status,
         close_time=close,
         url=url,
         extra=extra,
-        raw=d,
+        raw={k: v for k, v in d.items() if k not in ("question", "rules")},  # both are columns already
     )
 
 
@@ -85,11 +88,9 @@ def one_level_book(q: Quote, depth: Decimal) -> OrderBook:
 
 
 def parse_bar(row: list[str]) -> Bar:
-    if len(row) != 9:
-        raise ParseError("bad_bar:shape", repr(row)[:80])
     try:
-        o, h, lo, c, v = (float(x) for x in row[4:9])
-        ts = datetime.fromtimestamp(int(row[3]), UTC)
+        ex, sym, tf, ts, o, h, lo, c, v = row
+        when = datetime.fromtimestamp(int(ts), UTC)
+        return Bar(ex, sym, tf, when, float(o), float(h), float(lo), float(c), float(v))
     except ValueError:
-        raise ParseError("bad_bar:number", repr(row)[:80]) from None
-    return Bar(row[0], row[1], row[2], ts, o, h, lo, c, v)
+        raise ParseError("bad_bar:shape" if len(row) != 9 else "bad_bar:number", repr(row)[:80]) from None
