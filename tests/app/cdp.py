@@ -45,6 +45,7 @@ class Browser:
     """One headless Chromium with a fresh profile and one page driven over CDP."""
 
     def __init__(self, binary: str, width: int = 1440, height: int = 1600) -> None:
+        self.width, self.height = width, height
         self.profile = Path(tempfile.mkdtemp(prefix="oneprice-chromium-"))
         self.proc = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}"],
@@ -129,8 +130,27 @@ class Browser:
             time.sleep(0.25)
         raise TimeoutError(f"timed out waiting for {expression!r}; last value {value!r}")
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, full_height: str | None = None, max_height: int = 8000) -> None:
+        """Save a PNG; with ``full_height`` (a script giving the content height) grow the viewport first."""
+        if full_height:
+            height = min(max(int(self.evaluate(full_height) or 0), self.height), max_height)
+            self.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=self.width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+            time.sleep(1.5)  # let charts re-layout
         data = self.send("Page.captureScreenshot", format="png")["data"]
+        if full_height:
+            self.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=self.width,
+                height=self.height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 

@@ -27,6 +27,15 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 pytestmark = [GROUP, pytest.mark.slow, pytest.mark.timeout(300)]
 
+# Height of the page's content (Streamlit scrolls inside its main section, not the document).
+FULL_HEIGHT = """
+(() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  return Math.max(main ? main.scrollHeight : 0, block ? block.scrollHeight + 120 : 0);
+})()
+"""
+
 # Truthy once the page's own title is drawn and the script finished; then what the page shows.
 PAGE_STATE = """
 (() => {
@@ -118,7 +127,7 @@ def test_every_page_renders_without_exception(server: str, chromium: str) -> Non
             name = Path(script).stem
             browser.navigate(f"{server}/{'' if path == PAGES[0][3] else path}")
             state = browser.wait_for(PAGE_STATE % json.dumps(title), timeout=90)
-            browser.screenshot(SHOTS / f"{name}.png")
+            browser.screenshot(SHOTS / f"{name}.png", full_height=FULL_HEIGHT)
             seen[name] = state
     finally:
         browser.close()

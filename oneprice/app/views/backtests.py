@@ -188,7 +188,6 @@ if not runs:
 st.dataframe(
     ui.frame([_run_row(r) for r in runs]),
     hide_index=True,
-    height=220,
     column_config={
         c: st.column_config.NumberColumn(format="percent") for c in ("total_return", "max_drawdown")
     },

@@ -80,7 +80,7 @@ table = [
     }
     for m in matches
 ]
-st.caption(f"{len(matches)} match(es)")
+st.caption(f"{len(matches)} match(es){' (the 500 most confident)' if len(matches) >= 500 else ''}")
 st.dataframe(
     ui.frame(table),
     hide_index=True,
@@ -132,13 +132,9 @@ for col, side in ((left, "a"), (right, "b")):
         st.markdown(f"**Market {side.upper()} · {mk.get('venue', '')}** `{mk.get('external_id', '')}`")
         st.markdown(str(mk.get("question", "")))
         st.caption(f"Closes {ui.fmt_ts(mk.get('close_time'))}")
-        st.text_area(
-            "Rules",
-            str(mk.get("rules") or "(no rules text)"),
-            height=260,
-            disabled=True,
-            key=f"mt_rules_{side}_{match_id}",
-        )
+        st.caption("Resolution rules")
+        with st.container(height=280, border=True, key=f"mt_rules_{side}"):
+            st.text(str(mk.get("rules") or "(no rules text)"))
 
 
 def _decide(decision: str) -> None:

@@ -11,19 +11,20 @@ from oneprice.app import charts
 from oneprice.app import common as ui
 from oneprice.config import get_settings
 
+# numbers first, so they stay visible in the side-by-side tables
 COLUMNS = [
     "match_id",
+    "edge",
+    "size",
+    "fees",
+    "annualized",
+    "book_age_s",
+    "max_size",
+    "profit",
+    "confidence",
     "pair",
     "venue_pair",
     "legs",
-    "edge",
-    "size",
-    "max_size",
-    "fees",
-    "profit",
-    "annualized",
-    "book_age_s",
-    "confidence",
     "excluded_reason",
 ]
 COLUMN_CONFIG = {
@@ -105,7 +106,7 @@ def live_table() -> None:
             if rest:
                 with st.expander(f"Excluded or without edge ({len(rest)})"):
                     st.dataframe(
-                        ui.frame(rest, ["match_id", "pair", "edge", "excluded_reason"]),
+                        ui.frame(rest, ["match_id", "edge", "excluded_reason", "pair"]),
                         hide_index=True,
                         column_config=COLUMN_CONFIG,
                     )
