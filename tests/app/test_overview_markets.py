@@ -75,7 +75,11 @@ def test_markets_search_filter_and_detail(
     assert any(t.value == rules for t in at.text), "rules text of the selected market"
     assert len(at.get("plotly_chart")) == 1, "price history chart"
     book_tables = [d.value for d in at.dataframe if "bid" in d.value.columns and "ask" in d.value.columns]
-    assert book_tables and all(len(b) >= 1 for b in book_tables), "order book per outcome"
+    assert len(book_tables) == 2 and all(len(b) >= 1 for b in book_tables), "order book per outcome"
+    headings = [
+        md.value.split(" · ")[0] for md in at.markdown if " · " in md.value and md.value.startswith("**")
+    ]
+    assert headings[-2:] == ["**Yes**", "**No**"]
 
 
 @pytest.mark.parametrize("page", ["overview", "markets"])

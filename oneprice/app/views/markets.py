@@ -88,18 +88,13 @@ else:
     st.plotly_chart(charts.price_history(history), key="mk_history")
 
 st.subheader("Order book")
-book = detail.get("book") or {}
-books = (
-    list(book.values())
-    if isinstance(book, dict) and not {"bids", "asks"} & set(book)
-    else ([book] if isinstance(book, dict) else list(book))
-)
+books: dict[str, dict[str, Any]] = dict(detail.get("book") or {})  # outcome -> latest snapshot
 if not books:
     ui.empty_state("No order book snapshot for this market", ui.CMD_SCAN)
 else:
     cols = st.columns(len(books))
-    for col, b in zip(cols, books, strict=True):
-        col.markdown(f"**{b.get('outcome', '')}** · {ui.fmt_ts(b.get('ts'))}")
+    for col, (outcome, b) in zip(cols, sorted(books.items(), key=lambda kv: kv[0] != "Yes"), strict=True):
+        col.markdown(f"**{outcome}** · {ui.fmt_ts(b.get('ts'))}")
         bids = [(ui.num(p), ui.num(s)) for p, s in (b.get("bids") or [])]
         asks = [(ui.num(p), ui.num(s)) for p, s in (b.get("asks") or [])]
         depth = max(len(bids), len(asks))
