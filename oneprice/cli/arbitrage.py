@@ -158,6 +158,9 @@ def register(app: typer.Typer) -> None:
         ),
         url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
         runs: int = typer.Option(None, "--runs", help="With --every: stop after this many scans."),
+        size: int = typer.Option(
+            None, "--size", min=1, help="Contracts per complete set (default: settings)."
+        ),
     ) -> None:
         """Scan matched pairs for executable arbitrage, persist the run and alert on news."""
         if once == (every is not None):
@@ -166,13 +169,15 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--source must be one of {', '.join(svc.SOURCES)}")
         con = wide_console()
         if once:
-            print_scan(svc.scan_once(source, url), con)
+            print_scan(svc.scan_once(source, url, size=size), con)
             return
         period = parse_every(every)
         con.print(f"scanning every {period:g}s from {source}; Ctrl-C stops")
         try:
             asyncio.run(
-                svc.scan_forever(period, source, url, max_runs=runs, on_result=lambda r: print_scan(r, con))
+                svc.scan_forever(
+                    period, source, url, max_runs=runs, on_result=lambda r: print_scan(r, con), size=size
+                )
             )
         except KeyboardInterrupt:
             con.print("stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -106,9 +107,11 @@ async def scan_once_async(
     url: str | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
+    size: int | None = None,
 ) -> dict[str, Any]:
     """One scan: refresh books of hedgeable matches, detect, persist the run, alert. Never raises for
-    a failing venue; an unexpected failure is stored as a failed run and reported."""
+    a failing venue; an unexpected failure is stored as a failed run and reported. ``size`` overrides
+    the target size in contracts (``ONEPRICE_ARB_TARGET_SIZE``)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     s = get_settings()
@@ -119,10 +122,11 @@ async def scan_once_async(
     venues = {p.market_a.venue for p in pairs} | {p.market_b.venue for p in pairs}
     use = _clients(source, venues) if clients is None else clients
     res = ScanResult(source, now_utc(), pairs=len(pairs))
+    params = params_from(s) if not size else replace(params_from(s), target_size=Decimal(size))
     error = None
     try:
         res = await run_scan(
-            pairs, use, params_from(s), source, s.arb_concurrency_per_venue, breaker=s.arb_venue_breaker
+            pairs, use, params, source, s.arb_concurrency_per_venue, breaker=s.arb_venue_breaker
         )
     except Exception as exc:
         log.exception("scan failed")
@@ -148,8 +152,9 @@ def scan_once(
     url: str | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
+    size: int | None = None,
 ) -> dict[str, Any]:
-    return asyncio.run(scan_once_async(source, url, clients, sinks))
+    return asyncio.run(scan_once_async(source, url, clients, sinks, size))
 
 
 async def scan_forever(
@@ -160,13 +165,14 @@ async def scan_forever(
     on_result: Callable[[dict[str, Any]], None] | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
+    size: int | None = None,
 ) -> int:
     """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done."""
     loop = asyncio.get_running_loop()
     done = 0
     while max_runs is None or done < max_runs:
         started = loop.time()
-        result = await scan_once_async(source, url, clients, sinks)
+        result = await scan_once_async(source, url, clients, sinks, size)
         done += 1
         if on_result is not None:
             on_result(result)

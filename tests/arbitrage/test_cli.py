@@ -74,6 +74,15 @@ def test_scan_once_replay_prints_hand_checked_opportunity(engine: Engine) -> Non
     assert dev.exit_code == 0 and "kalshi-polymarket" in dev.output
 
 
+def test_scan_size_override(engine: Engine) -> None:
+    _snapshot_pair(engine)
+    args = ["scan", "--once", "--source", "replay", "--size", "50", "--url", db_url(engine)]
+    res = CliRunner().invoke(_app(), args)
+    assert res.exit_code == 0, res.output
+    # 50 sets: cost 44.00, Kalshi fee ceil(0.39585) = 0.40 -> profit 5.60, edge 0.1120
+    assert "5.60" in res.output and "0.40" in res.output
+
+
 def test_scan_every_runs_on_schedule(engine: Engine) -> None:
     _snapshot_pair(engine)
     res = CliRunner().invoke(
