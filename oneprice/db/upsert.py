@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import String, Table, and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 from oneprice.db.base import UTCDateTime
 
@@ -80,11 +81,14 @@ def upsert(
         for r in rows:
             uniq[get_key(r)] = r
     items = list(uniq.items())
-    if dialect == "postgresql":
+    # rows holding SQL expressions (or differing columns) take the general path below
+    plain = not any(isinstance(v, ClauseElement) for r in rows for v in r.values())
+    plain = plain and all(r.keys() == rows[0].keys() for r in rows)
+    if plain and dialect == "postgresql":
         for start in range(0, len(items), chunk * 5):
             _upsert_pg(session, table, items[start : start + chunk * 5], keys, upd, returning, counts, ids)
         return counts, ids
-    if dialect == "sqlite" and "id" in table.c and table.c.id.primary_key and "id" not in cols:
+    if plain and dialect == "sqlite" and "id" in table.c and table.c.id.primary_key and "id" not in cols:
         _upsert_sqlite(session, table, items, keys, upd, returning, counts, ids)
         return counts, ids
     for start in range(0, len(items), chunk):
@@ -102,6 +106,8 @@ def upsert(
         # executemany of one cached statement (SQLAlchemy "insertmanyvalues" batches it into multi-row
         # INSERT ... RETURNING), instead of compiling a fresh multi-VALUES statement per chunk
         stmt = ins_mod.insert(table)
+        if not plain:
+            stmt = stmt.values([r for _, r in part])
         if upd:
             exc = stmt.excluded
             changed = or_(*[table.c[c].is_distinct_from(exc[c]) for c in upd])
@@ -112,7 +118,7 @@ def upsert(
             stmt = stmt.on_conflict_do_nothing(index_elements=key_cols)
         stmt = stmt.returning(*sel_cols)
         touched = 0
-        for rec in session.execute(stmt, [r for _, r in part]):
+        for rec in session.execute(stmt, [r for _, r in part]) if plain else session.execute(stmt):
             key = tuple(rec[: len(keys)])
             if returning:
                 ids[key] = rec[len(keys)]
