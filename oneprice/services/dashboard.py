@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from oneprice.config import get_settings
+from oneprice.db import Match, session_scope
+from oneprice.services.database import engine_for
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
@@ -66,3 +70,13 @@ def serve(port: int | None = None, db_url: str | None = None, address: str = "12
             return proc.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def match_counts(url: str | None = None) -> dict[str, dict[str, int]]:
+    """Matches counted by review status and by relation (the alignment service lists, never counts)."""
+    with session_scope(engine_for(url)) as s:
+        by_status = dict(s.execute(select(Match.status, func.count()).group_by(Match.status)).tuples().all())
+        by_relation = dict(
+            s.execute(select(Match.relation, func.count()).group_by(Match.relation)).tuples().all()
+        )
+    return {"status": by_status, "relation": by_relation}

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP
 from oneprice.app import common
-from oneprice.db import Market, QuoteRow
+from oneprice.db import Market, Match, QuoteRow
 from oneprice.services.database import engine_for
 
 pytestmark = [GROUP]
@@ -30,9 +30,11 @@ def test_overview_shows_venues_counts_and_runs(
     with engine_for(filled_db).connect() as c:
         total = c.scalar(select(func.count()).select_from(Market))
         kalshi = c.scalar(select(func.count()).select_from(Market).where(Market.venue == "kalshi"))
+        proposed = c.scalar(select(func.count()).select_from(Match).where(Match.status == "proposed"))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Markets"] == f"{total:,}"
     assert metrics["kalshi"] == f"{kalshi:,}"
+    assert metrics["Proposed"] == f"{proposed:,}" and proposed > 0
     venues = at.dataframe[0].value
     assert {"kalshi", "polymarket"} <= set(venues["name"])
     runs = next(d.value for d in at.dataframe if "source" in d.value.columns and "fetched" in d.value.columns)

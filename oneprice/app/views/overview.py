@@ -89,14 +89,16 @@ if scans is not ui.UNAVAILABLE:
         st.dataframe(ui.frame(scans), hide_index=True)
 
 st.subheader("Matches")
-matches = ui.fetch("Matches", "alignment", "list_matches", limit=5000, url=url)
-if matches is not ui.UNAVAILABLE:
-    if not matches:
+counts = ui.fetch("Match counts", "dashboard", "match_counts", url=url)
+if counts is not ui.UNAVAILABLE:
+    by_status: dict[str, int] = counts.get("status") or {}
+    if not by_status:
         ui.empty_state("No matches yet", ui.CMD_ALIGN)
     else:
-        by_status: dict[str, int] = {}
-        for m in matches:
-            by_status[str(m.get("status"))] = by_status.get(str(m.get("status")), 0) + 1
-        cols = st.columns(3)
-        for col, status in zip(cols, ("proposed", "confirmed", "rejected"), strict=True):
-            col.metric(status.capitalize(), by_status.get(status, 0))
+        mcols = st.columns(4)
+        for col, status in zip(mcols, ("proposed", "confirmed", "rejected"), strict=False):
+            col.metric(status.capitalize(), f"{by_status.get(status, 0):,}")
+        relations = counts.get("relation") or {}
+        mcols[3].dataframe(
+            ui.frame([{"relation": k, "matches": v} for k, v in sorted(relations.items())]), hide_index=True
+        )
