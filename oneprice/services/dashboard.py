@@ -75,8 +75,11 @@ def serve(port: int | None = None, db_url: str | None = None, address: str = "12
 def match_counts(url: str | None = None) -> dict[str, dict[str, int]]:
     """Matches counted by review status and by relation (the alignment service lists, never counts)."""
     with session_scope(engine_for(url)) as s:
-        by_status = dict(s.execute(select(Match.status, func.count()).group_by(Match.status)).tuples().all())
-        by_relation = dict(
-            s.execute(select(Match.relation, func.count()).group_by(Match.relation)).tuples().all()
-        )
+        by_status = {
+            str(k): int(n) for k, n in s.execute(select(Match.status, func.count()).group_by(Match.status))
+        }
+        by_relation = {
+            str(k): int(n)
+            for k, n in s.execute(select(Match.relation, func.count()).group_by(Match.relation))
+        }
     return {"status": by_status, "relation": by_relation}
