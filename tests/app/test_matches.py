@@ -78,6 +78,13 @@ def test_confirm_and_reject_persist(
     row = _row(url, second)
     assert (row.status, row.decided_by) == ("rejected", "dashboard")
 
+    # the decisions are training labels for the alignment model now
+    reviews = [p for p in alignment.training_pairs(url)[0] if p.source == "review"]
+    assert {(p.key, p.relation) for p in reviews} == {
+        (f"db:{first}", _row(url, first).relation),
+        (f"db:{second}", "overlapping"),
+    }
+
     at.selectbox(key="mt_status").set_value("confirmed").run()
     assert first in list(at.dataframe[0].value["id"])
     at.selectbox(key="mt_status").set_value("rejected").run()

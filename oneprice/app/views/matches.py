@@ -151,7 +151,10 @@ def _decide(decision: str) -> None:
         st.session_state["mt_flash"] = f"Match #{match_id} {decision}."
 
 
-b1, b2, _ = st.columns([1, 1, 4])
+b1, b2, b3 = st.columns([1, 1, 4])
+b3.caption(
+    "Decisions are kept by every later `oneprice align run` and train the next `oneprice align train`."
+)
 if b1.button("Confirm", type="primary", key="mt_confirm", icon=":material/check:"):
     _decide("confirmed")
     if "mt_flash" in st.session_state:
