@@ -3,7 +3,7 @@
 Each side queries the other's index for its ``k`` nearest questions; pairs under ``min_cos`` and
 pairs whose facets rule a match out cheaply (blocking) are dropped before verification:
 different explicit years, different named months, different categories, or close dates more than
-``max_gap_days`` apart (Kalshi often sets a far "latest expiration", hence the wide default).
+``max_gap_days`` (six years) apart (Kalshi often sets a far "latest expiration", hence the wide default).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Blocking:
     years: bool = True
     months: bool = True
     category: bool = True
-    max_gap_days: float = 3 * 365.0
+    max_gap_days: float = 6 * 365.0
 
 
 def _knn(index_vecs: np.ndarray, query_vecs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

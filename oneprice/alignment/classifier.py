@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
@@ -26,7 +26,8 @@ from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, INVERSE, OVERLAP
 
 log = logging.getLogger(__name__)
 SAME = EQUIVALENT  # the class that stands for "same proposition, up to polarity"
-TARGET_PRECISION = 0.97
+BETA = 0.5
+MIN_THRESHOLD = 0.5
 ARTIFACT_FORMAT = 1
 
 
@@ -38,14 +39,9 @@ class Scored:
     hedge_prob: float
 
 
-def _base() -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(
-        max_iter=100,
-        learning_rate=0.1,
-        max_leaf_nodes=8,
-        min_samples_leaf=8,
-        l2_regularization=1.0,
-        random_state=0,
+def _base() -> RandomForestClassifier:
+    return RandomForestClassifier(
+        n_estimators=300, min_samples_leaf=2, max_features=0.3, n_jobs=1, random_state=0
     )
 
 
@@ -54,30 +50,30 @@ def _splits(groups: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
 
 
-class CalibratedGBM:
-    """Gradient boosting with per-class isotonic calibration fitted on grouped out-of-fold scores."""
+class CalibratedForest:
+    """A random forest with per-class isotonic calibration fitted on grouped out-of-fold scores."""
 
     def __init__(self, folds: int = 3) -> None:
         self.folds = folds
         self.classes_: np.ndarray = np.array([])
         self.oof_: np.ndarray = np.zeros((0, 0))  # calibrated out-of-fold probabilities
-        self._gbm: HistGradientBoostingClassifier | None = None
+        self._forest: RandomForestClassifier | None = None
         self._iso: list[IsotonicRegression] = []
 
-    def fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedGBM:
-        # one OpenMP thread: small data, and oversubscribed threads are an order of magnitude slower
+    def fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedForest:
+        # one thread: small data, and oversubscribed OpenMP threads are an order of magnitude slower
         with threadpool_limits(1):
             return self._fit(x, y, groups)
 
-    def _fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedGBM:
+    def _fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedForest:
         self.classes_ = np.array(sorted(set(y.tolist())), dtype=object)
         if len(self.classes_) < 2:
             raise ValueError("training needs at least two relations among the labels")
         raw = np.zeros((len(y), len(self.classes_)))
         for tr, te in _splits(groups, self.folds):
-            gbm = _base().fit(x[tr], y[tr])
-            cols = [list(self.classes_).index(c) for c in gbm.classes_]
-            raw[np.ix_(te, np.asarray(cols, dtype=int))] = gbm.predict_proba(x[te])
+            forest = _base().fit(x[tr], y[tr])
+            cols = [list(self.classes_).index(c) for c in forest.classes_]
+            raw[np.ix_(te, np.asarray(cols, dtype=int))] = forest.predict_proba(x[te])
         self._iso = [
             IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
                 raw[:, k], (y == c).astype(float)
@@ -85,7 +81,7 @@ class CalibratedGBM:
             for k, c in enumerate(self.classes_)
         ]
         self.oof_ = self._calibrate(raw)
-        self._gbm = _base().fit(x, y)
+        self._forest = _base().fit(x, y)
         return self
 
     def _calibrate(self, raw: np.ndarray) -> np.ndarray:
@@ -93,11 +89,11 @@ class CalibratedGBM:
         return cal / cal.sum(axis=1, keepdims=True)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        assert self._gbm is not None, "fit first"
+        assert self._forest is not None, "fit first"
         raw = np.zeros((len(x), len(self.classes_)))
-        cols = [list(self.classes_).index(c) for c in self._gbm.classes_]
+        cols = [list(self.classes_).index(c) for c in self._forest.classes_]
         with threadpool_limits(1):
-            raw[:, cols] = self._gbm.predict_proba(x)
+            raw[:, cols] = self._forest.predict_proba(x)
         return self._calibrate(raw)
 
 
@@ -128,7 +124,7 @@ class AlignmentModel:
         """Train on both orientations; tune the hedge threshold on out-of-fold scores when ``tune``."""
         ya = np.array([SAME if r in HEDGEABLE else r for r in y], dtype=object)
         g = np.array(groups, dtype=object)
-        clf = CalibratedGBM().fit(
+        clf = CalibratedForest().fit(
             np.vstack([x_ab, x_ba]), np.concatenate([ya, _mirror(ya)]), np.concatenate([g, g])
         )
         threshold, oof_p = 0.5, None
@@ -142,9 +138,7 @@ class AlignmentModel:
         digest = hashlib.sha1(pickle.dumps((x_ab.round(6).tobytes(), ya.tolist(), embed_model))).hexdigest()[
             :12
         ]
-        return cls(
-            clf, threshold, embed_model, len(y), [str(c) for c in clf.classes_], f"gbm-{digest}", oof_p
-        )
+        return cls(clf, threshold, embed_model, len(y), [str(c) for c in clf.classes_], f"rf-{digest}", oof_p)
 
     def proba(self, x_ab: np.ndarray, x_ba: np.ndarray) -> np.ndarray:
         """Orientation-averaged class probabilities, columns in ``self.classes`` order."""
@@ -202,14 +196,23 @@ def _decide(row: np.ndarray, classes: list[str], threshold: float, flip: bool) -
 
 
 def _tune_threshold(p_same: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
-    """Lowest P(same) cut whose out-of-fold hedgeable precision reaches TARGET_PRECISION."""
+    """The P(same) cut with the best out-of-fold F-beta (beta = 0.5: precision counts double).
+
+    Cuts below ``MIN_THRESHOLD`` are never used, so a pair needs at least even odds to be hedgeable.
+    """
     truth = y == SAME
-    for t in np.arange(0.30, 0.951, 0.025):
+    best: tuple[float, float, float] | None = None  # (f_beta, cut, precision)
+    b2 = BETA * BETA
+    for t in np.arange(MIN_THRESHOLD, 0.951, 0.025):
         pred = p_same >= t
         if pred.sum() == 0:
             break
-        prec = float((pred & truth).sum() / pred.sum())
-        if prec >= TARGET_PRECISION:
-            log.info("hedge threshold %.3f (out-of-fold precision %.3f)", t, prec)
-            return float(t), prec
-    return 0.9, None
+        tp = float((pred & truth).sum())
+        prec, rec = tp / pred.sum(), tp / max(1, truth.sum())
+        fb = (1 + b2) * prec * rec / (b2 * prec + rec) if prec + rec else 0.0
+        if best is None or fb > best[0]:
+            best = (fb, float(t), prec)
+    if best is None:
+        return 0.9, None
+    log.info("hedge threshold %.3f (out-of-fold precision %.3f)", best[1], best[2])
+    return best[1], best[2]

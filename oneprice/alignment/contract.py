@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from oneprice.alignment import lexicon as lx
 
@@ -35,6 +35,7 @@ class Contract:
     negated: bool
     close: datetime | None
     rules_deadline: date | None = None  # the latest date the rules name (often the real deadline)
+    venue: str = ""  # venues differ in conventions (Kalshi close times are a far "latest expiration")
 
 
 def fold(text: str) -> str:
@@ -144,6 +145,11 @@ def _dates(q: str, ref_year: int | None) -> tuple[set[int], set[int], set[tuple[
                 deadline = date(yr, mo, 1) if word == "before" else date(yr, mo, 28)
         except ValueError:
             deadline = None
+        if word == "before" and deadline is not None:  # "before 2026" covers 2025, "before May" April
+            prev = deadline - timedelta(days=1)
+            years.add(prev.year)
+            if months:
+                months.add(prev.month)
     return years, months, days, deadline, window
 
 
@@ -187,15 +193,6 @@ def _direction(q: str, nums: list[float]) -> tuple[str, float | None, float | No
     return "", None, None
 
 
-def _kalshi_year(venue: str, market_id: str) -> int | None:
-    if not venue.lower().startswith("kalshi"):
-        return None
-    parts = market_id.split("-")
-    if len(parts) > 1 and re.match(r"^\d\d", parts[1]):
-        return 2000 + int(parts[1][:2])
-    return None
-
-
 def _hits(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
     padded = f" {text} "
     return frozenset(k for k, rx in _compiled(table).items() if rx.search(padded))
@@ -209,7 +206,7 @@ def _compiled(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
     got = _RX_CACHE.get(id(table))
     if got is None:
         got = {
-            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(w.strip())}" for w in ws))
+            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(w.lstrip())}" for w in ws))
             for k, ws in table.items()
         }
         _RX_CACHE[id(table)] = got
@@ -224,9 +221,6 @@ def parse(
     r = fold(rules or "")
     ref_year = close.year if close else None
     years, months, days, deadline, window = _dates(q, ref_year)
-    ky = _kalshi_year(venue, market_id)
-    if ky and not years and ky <= (ref_year or ky):
-        years.add(ky)
     nums, unit = _numbers(q)
     direction, lo, hi = _direction(q, nums)
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
@@ -255,4 +249,5 @@ def parse(
         negated=negated,
         close=close,
         rules_deadline=_rules_deadline(r),
+        venue=venue.lower(),
     )

@@ -129,6 +129,8 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "source_conflict": _conflict(a.sources, b.sources),
         "source_jacc": _jacc(a.sources, b.sources) if a.sources and b.sources else -1.0,
         "category_conflict": float(bool(a.category) and bool(b.category) and a.category != b.category),
+        "a_kalshi": float(a.venue.startswith("kalshi")),
+        "b_kalshi": float(b.venue.startswith("kalshi")),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
     }
     return f

@@ -48,25 +48,22 @@ class Prepared:
         self.rules = _HASHER.transform([c.rules[:3000] for c in self.contracts]).tocsr()
         self.has_rules = np.array([bool(c.rules.strip()) for c in self.contracts])
 
-    def rules_cos(self, i: int, j: int) -> float:
-        if not (self.has_rules[i] and self.has_rules[j]):
-            return -1.0
-        return float(self.rules[i].multiply(self.rules[j]).sum())
-
     def pos(self, m: Market) -> int:
         return self.index[(m.venue, m.market_id)]
 
 
 def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair."""
+    ii = np.array([prep.pos(a) for a, _ in pairs], dtype=int)
+    jj = np.array([prep.pos(b) for _, b in pairs], dtype=int)
+    cos = np.einsum("ij,ij->i", prep.vectors[ii], prep.vectors[jj]) if len(pairs) else np.zeros(0)
+    rules = np.asarray(prep.rules[ii].multiply(prep.rules[jj]).sum(axis=1)).ravel() if len(pairs) else cos
+    rules = np.where(prep.has_rules[ii] & prep.has_rules[jj], rules, -1.0)
     ab, ba, flips = [], [], []
-    for a, b in pairs:
-        i, j = prep.pos(a), prep.pos(b)
+    for k, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
         ca, cb = prep.contracts[i], prep.contracts[j]
-        cos = float(prep.vectors[i] @ prep.vectors[j])
-        rc = prep.rules_cos(i, j)
-        ab.append(list(pair_features(ca, cb, cos, rc).values()))
-        ba.append(list(pair_features(cb, ca, cos, rc).values()))
+        ab.append(list(pair_features(ca, cb, float(cos[k]), float(rules[k])).values()))
+        ba.append(list(pair_features(cb, ca, float(cos[k]), float(rules[k])).values()))
         flips.append(polarity_flip(ca, cb))
     width = len(FEATURES)
     return (

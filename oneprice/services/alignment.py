@@ -22,7 +22,7 @@ from oneprice.db import session_scope
 from oneprice.services.database import engine_for
 
 log = logging.getLogger(__name__)
-METHOD = "embed-hnsw+facets-gbm"
+METHOD = "embed-hnsw+facets-rf"
 
 
 def model_file() -> Path:

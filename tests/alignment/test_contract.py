@@ -55,24 +55,6 @@ def test_entities_stage_office_party() -> None:
     assert pres.party == {"republican"} and "president" in pres.office
 
 
-def test_kalshi_ticker_year_fills_a_missing_season() -> None:
-    c = parse(
-        "Will the Los Angeles Kings win the Stanley Cup?",
-        close=datetime(2027, 6, 23, tzinfo=UTC),
-        venue="kalshi",
-        market_id="KXNHL-25-LAK",
-    )
-    assert c.years == {2025}
-    # a ticker segment that is not a year in the past of the close date is ignored
-    g = parse(
-        "Will Die With a Smile win Song of the Year?",
-        close=CLOSE,
-        venue="kalshi",
-        market_id="KXGRAMSOTY-67-DWAS",
-    )
-    assert g.years == frozenset()
-
-
 def test_negation_and_resolution_source() -> None:
     c = parse("Will the Fed not cut rates in March?", "Resolves per the Federal Reserve (FOMC) statement.")
     assert c.negated and "fed" in c.sources

@@ -14,6 +14,7 @@ MIRRORED = {
     ("ent_a_in_b", "ent_b_in_a"),
     ("tok_only_a", "tok_only_b"),
     ("num_only_a", "num_only_b"),
+    ("a_kalshi", "b_kalshi"),
     ("rules_a", "rules_b"),
     ("deadline_only_a", "deadline_only_b"),
 }
