@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from oneprice.app import common
 from oneprice.config import get_settings
 from oneprice.log import setup_logging
 
@@ -21,15 +22,27 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]
 
 
+@st.cache_resource
+def _logging(level: str, json_lines: bool) -> bool:
+    """The one logging setup, once per server process."""
+    setup_logging(level, json_lines)
+    return True
+
+
 def main() -> None:
     settings = get_settings()
-    setup_logging(settings.log_level, settings.log_json)
+    _logging(settings.log_level, settings.log_json)
     st.set_page_config(page_title="oneprice", page_icon=":material/balance:", layout="wide")
     pages = [
         st.Page(VIEWS / script, title=title, icon=icon, url_path=path, default=i == 0)
         for i, (script, title, icon, path) in enumerate(PAGES)
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    if st.sidebar.button(
+        "Refresh data", icon=":material/refresh:", help="Drop cached reads (listings keep 2 min)"
+    ):
+        common.clear_caches()
+    page.run()
 
 
 main()

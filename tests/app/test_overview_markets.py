@@ -40,6 +40,9 @@ def test_overview_shows_venues_counts_and_runs(
     runs = next(d.value for d in at.dataframe if "source" in d.value.columns and "fetched" in d.value.columns)
     assert runs.iloc[0]["source"] == "replay" and runs.iloc[0]["status"] == "ok"
     assert not [i.value for i in at.info if "No markets yet" in i.value]
+    at.sidebar.button[0].click().run()  # "Refresh data" drops cached reads and redraws
+    _clean(at)
+    assert {m.label: m.value for m in at.metric}["Markets"] == f"{total:,}"
 
 
 def test_markets_search_filter_and_detail(
