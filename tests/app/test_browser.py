@@ -25,7 +25,7 @@ from oneprice.app.main import PAGES
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 
-pytestmark = [GROUP, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [GROUP, pytest.mark.slow, pytest.mark.timeout(480)]
 
 # Height of the page's content (Streamlit scrolls inside its main section, not the document).
 FULL_HEIGHT = """
