@@ -143,6 +143,8 @@ async def ingest_async(
         summary = IngestSummary(run.id, source, "running", resumed_from=old.id if old else None)
     rejects: Counter[str] = Counter()
     total = snapshot.manifest()["files"]["markets.jsonl.gz"]["rows"] if source == "replay" else None
+    if total is not None and limit is not None:
+        total = min(total, limit)
     own = client is None
     known: set[str] = set()
     try:
