@@ -27,6 +27,15 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 pytestmark = [GROUP, pytest.mark.slow, pytest.mark.timeout(480)]
 
+# Text each page shows only once its script has run to the end on the filled database.
+DRAWN = {
+    "overview": "Rejected",
+    "markets": "Order book",
+    "matches": "Decisions are kept",
+    "opportunities": "observation(s), one per scan",
+    "backtests": "All metrics",
+}
+
 # Height of the page's content (Streamlit scrolls inside its main section, not the document).
 FULL_HEIGHT = """
 (() => {
@@ -36,13 +45,14 @@ FULL_HEIGHT = """
 })()
 """
 
-# Truthy once the page's own title is drawn and the script finished; then what the page shows.
+# Truthy once the page's title and its last text are drawn and nothing runs; then what the page shows.
 PAGE_STATE = """
 (() => {
   const main = document.querySelector('[data-testid="stMain"]') || document.querySelector('section.main');
   if (!main) return null;
   const h1 = main.querySelector('h1');
   if (!h1 || h1.innerText.trim() !== %s) return null;
+  if (!main.innerText.includes(%s)) return null;
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && /running/i.test(status.innerText)) return null;
   if (main.querySelector('[data-testid="stSkeleton"]')) return null;
@@ -126,7 +136,7 @@ def test_every_page_renders_without_exception(server: str, chromium: str) -> Non
         for script, title, _icon, path in PAGES:
             name = Path(script).stem
             browser.navigate(f"{server}/{'' if path == PAGES[0][3] else path}")
-            state = browser.wait_for(PAGE_STATE % json.dumps(title), timeout=90)
+            state = browser.wait_for(PAGE_STATE % (json.dumps(title), json.dumps(DRAWN[name])), timeout=120)
             browser.screenshot(SHOTS / f"{name}.png", full_height=FULL_HEIGHT)
             seen[name] = state
     finally:
