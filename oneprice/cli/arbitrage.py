@@ -107,7 +107,10 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
         t = Table(title=f"Excluded candidates ({len(exc)}: {counts})")
         for col in ("match", "pair", "reason"):
             t.add_column(col, overflow="fold")
-        for e in exc[:max_excluded]:
+        shown = sorted(
+            exc, key=lambda e: (e["excluded_reason"] or "").startswith("missing_book")
+        )  # rarer first
+        for e in shown[:max_excluded]:
             t.add_row(str(e["match_id"]), e["pair"][:60], e["excluded_reason"])
         con.print(t)
         if len(exc) > max_excluded:
