@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -94,10 +96,33 @@ def _streams(
     return [("markets", lambda c: client.markets(cursor=c, limit=limit))]
 
 
-def _resumable(session: Any, source: str, params: dict[str, Any]) -> IngestRun | None:
-    last = session.scalars(
-        select(IngestRun).where(IngestRun.source == source).order_by(IngestRun.id.desc())
-    ).first()
+def _owner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(owner: Any) -> bool:
+    """Whether the process that owns a "running" run still runs (checked on this host only)."""
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+        return False
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _last_run(session: Any, source: str) -> IngestRun | None:
+    """The latest run of ``source``, ignoring runs refused because another one was still running."""
+    q = select(IngestRun).where(IngestRun.source == source).order_by(IngestRun.id.desc()).limit(50)
+    return next((r for r in session.scalars(q) if not (r.checkpoint or {}).get("busy")), None)
+
+
+def _resumable(last: IngestRun | None, params: dict[str, Any]) -> IngestRun | None:
     if last is None or last.status not in ("running", "failed"):
         return None
     cp = last.checkpoint or {}
@@ -129,9 +154,20 @@ async def ingest_async(
         "until": until.isoformat() if until else None,
     }
     with session_scope(engine) as s:
-        old = _resumable(s, source, params)
+        last = _last_run(s, source)
+        if last is not None and last.status == "running" and _alive((last.checkpoint or {}).get("owner")):
+            msg = f"run {last.id} of {source} is still running (pid {last.checkpoint['owner']['pid']})"
+            busy = IngestRun(
+                source=source, status="failed", errors=[msg], finished_at=now_utc(), checkpoint={"busy": True}
+            )
+            s.add(busy)
+            s.flush()
+            log.error("ingest %s: %s", source, msg)
+            return IngestSummary(busy.id, source, "failed", errors=[msg])
+        old = _resumable(last, params)
         stream_i, cursor = (old.checkpoint["stream"], old.checkpoint.get("cursor")) if old else (0, None)
-        run = IngestRun(source=source, checkpoint={"params": params, "stream": stream_i, "cursor": cursor})
+        cp0 = {"params": params, "stream": stream_i, "cursor": cursor, "owner": _owner()}
+        run = IngestRun(source=source, checkpoint=cp0)
         s.add(run)
         s.flush()
         if old is not None:
@@ -175,6 +211,7 @@ async def ingest_async(
                         "cursor": None if done else page.cursor,
                         "stage": name,
                         "tables": summary.tables,
+                        "owner": _owner(),
                     }
                     if summary.resumed_from:
                         cp["resumed_from"] = summary.resumed_from

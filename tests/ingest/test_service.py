@@ -266,3 +266,29 @@ def test_cli_ingest_prints_counts(tmp_path: Any, fake: FakeVenue, monkeypatch: p
     get_settings.cache_clear()
     failed = CliRunner().invoke(app, ["ingest", "--venue", "predictit", "--db", db])
     assert failed.exit_code == 1 and "TransientError" in failed.output
+
+
+def test_a_run_whose_process_still_runs_is_not_resumed_concurrently(sqlite_engine: Engine) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    url = url_of(sqlite_engine)
+    params = {"limit": 50, "symbols": None, "timeframe": "1d", "since": None, "until": None}
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = {"host": socket.gethostname(), "pid": other.pid}
+        with session_scope(sqlite_engine) as s:
+            s.add(
+                IngestRun(
+                    source="replay", checkpoint={"params": params, "stream": 0, "cursor": "0", "owner": owner}
+                )
+            )
+        busy = svc.ingest("replay", url=url, limit=50, timeframe="1d")
+        assert busy.status == "failed" and "still running" in busy.errors[0]
+    finally:
+        other.kill()
+        other.wait()
+    resumed = svc.ingest("replay", url=url, limit=50, timeframe="1d")
+    assert resumed.status == "ok" and resumed.resumed_from == 1
+    assert counts(sqlite_engine)["markets"] == 50
