@@ -19,7 +19,9 @@ runner = CliRunner()
 def test_eval_labels_json_has_the_issue_shape() -> None:
     res = runner.invoke(app, ["align", "eval", "--labels", str(ALIGN_FIXTURES / "pairs.csv"), "--json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output.strip().splitlines()[-1])
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    assert len(lines) == 1, res.stdout
+    out = json.loads(lines[0])
     assert set(out) == {"model", "baselines"}
     assert set(out["model"]) == {"hedgeable", "relations"}
     assert set(out["baselines"]) == {"fuzzy", "cosine"}
