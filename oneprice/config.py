@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     # LLM
     llm_model: str = "smollm2-135m"
     llm_cache_dir: Path | None = None
+    llm_draft_model: str | None = None  # same-tokenizer draft q for the "draft" proposer
+    llm_dtype: str = "auto"  # auto | fp32 | bf16 | fp16
+    llm_device: str = "auto"  # auto | cpu | cuda[:N]
+    llm_method: str = "auto"  # speculation: auto | plain | prompt_lookup | token_recycling | draft
+    llm_backend: str = "local"  # local (in-process engine) | openai (any OpenAI-compatible server)
+    llm_base_url: str | None = None  # for the openai backend, e.g. http://127.0.0.1:8000/v1
+    llm_api_key: SecretStr | None = None
 
     @property
     def resolved_db_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Model runtimes: ``llm`` (LLM engine with speculative decoding)."""

@@ -1,0 +1,40 @@
+"""Turning logits into distributions: temperature and nucleus (top-p)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class SamplingParams:
+    max_new_tokens: int = 128
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    method: str = "auto"  # a proposer name, "plain" (k = 0 always) or "auto" (engine default)
+    stop_token_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+
+def probs(logits: torch.Tensor, temperature: float, top_p: float = 1.0) -> torch.Tensor:
+    """Row-wise distribution after temperature and top-p; works on [..., V] float logits."""
+    x = logits.float() / max(temperature, 1e-6)
+    p = torch.softmax(x, dim=-1)
+    if top_p < 1.0:
+        sp, si = torch.sort(p, dim=-1, descending=True)
+        cum = torch.cumsum(sp, dim=-1)
+        drop = (cum - sp) >= top_p  # keep the smallest prefix whose mass reaches top_p
+        sp = sp.masked_fill(drop, 0.0)
+        p = torch.zeros_like(p).scatter(-1, si, sp)
+        p = p / p.sum(dim=-1, keepdim=True)
+    return p
+
+
+def sample(p: torch.Tensor, gen: torch.Generator | None) -> int:
+    return int(torch.multinomial(p, 1, generator=gen).item())
