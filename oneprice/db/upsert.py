@@ -82,8 +82,9 @@ def upsert(
             uniq[get_key(r)] = r
     items = list(uniq.items())
     # rows holding SQL expressions (or differing columns) take the general path below
-    plain = not any(isinstance(v, ClauseElement) for r in rows for v in r.values())
-    plain = plain and all(r.keys() == rows[0].keys() for r in rows)
+    first = rows[0].keys()
+    plain = not any(isinstance(v, ClauseElement) for v in rows[0].values())
+    plain = plain and all(r.keys() == first for r in rows)
     if plain and dialect == "postgresql":
         for start in range(0, len(items), chunk * 5):
             _upsert_pg(session, table, items[start : start + chunk * 5], keys, upd, returning, counts, ids)
@@ -168,6 +169,16 @@ def _defaults(table: Table, cols: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _texts(vals: list[Any]) -> list[str | None]:
+    """``_as_text`` over a column, with a fast path for the common all-text and all-float columns."""
+    kinds = {type(v) for v in vals}
+    if kinds <= {str, type(None)}:
+        return vals
+    if kinds == {float}:
+        return list(map(repr, vals))
+    return list(map(_as_text, vals))
+
+
 def _unnest(table: Table, cols: Sequence[str], alias: str) -> str:
     arrays = ", ".join("%b::text[]" for _ in cols)  # binary arrays: no per-element escaping
     return f"unnest({arrays}) AS {alias}({', '.join(f'c{i}' for i in range(len(cols)))})"
@@ -198,12 +209,20 @@ def _upsert_pg(
         sql += f"DO UPDATE SET {', '.join(f'{q(c)} = EXCLUDED.{q(c)}' for c in upd)} WHERE {changed}"
     else:
         sql += "DO NOTHING"
-    sql += f" RETURNING {', '.join(q(c) for c in ret)}, (xmax = 0)"
     params = tuple(
-        [_as_text(r[c]) for _, r in part] if c not in defaults else [_as_text(defaults[c])] * len(part)
+        [_as_text(defaults[c])] * len(part) if c in defaults else _texts([r[c] for _, r in part])
         for c in cols
     )
     conn = session.connection()
+    if not returning:  # counts only: one summary row instead of one row per written row
+        sql = f"WITH w AS ({sql} RETURNING (xmax = 0) AS ins) "
+        sql += "SELECT count(*) FILTER (WHERE ins), count(*) FROM w"
+        new, touched = conn.exec_driver_sql(sql, params).one()
+        counts.inserted += new
+        counts.updated += touched - new
+        counts.unchanged += len(part) - touched
+        return
+    sql += f" RETURNING {', '.join(q(c) for c in ret)}, (xmax = 0)"
     n = len(keys)
     seen: set[tuple[Any, ...]] = set()
     for rec in conn.exec_driver_sql(sql, params):
