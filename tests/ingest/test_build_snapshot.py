@@ -7,6 +7,7 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
@@ -103,8 +104,6 @@ def make_source(src: Path) -> None:
             lines = ["Date,Open,High,Low,Close,Volume"]
             for i in range(5):
                 ts = 1704067200 + i * step
-                from datetime import UTC, datetime
-
                 lines.append(f"{datetime.fromtimestamp(ts, UTC).isoformat()},1,2,0.5,1.5,10")
             (b / f"{sym}_{tf}.csv").write_text("\n".join(lines) + "\n")
 
