@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -143,7 +144,7 @@ def use_db(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 
 
 @pytest.fixture
-def open_page() -> Callable[[str], AppTest]:
+def open_page() -> Iterator[Callable[[str], AppTest]]:
     """Run the app and switch to ``views/<name>.py``; returns the AppTest after that run."""
 
     def go(name: str) -> AppTest:
@@ -154,4 +155,8 @@ def open_page() -> Callable[[str], AppTest]:
             at.run()
         return at
 
-    return go
+    yield go
+    # The app installs its stderr log handler once per process; this test's captured stderr closes now.
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_oneprice", False)]:
+        root.removeHandler(handler)
