@@ -166,6 +166,7 @@ async def ingest_async(
             return IngestSummary(busy.id, source, "failed", errors=[msg])
         old = _resumable(last, params)
         stream_i, cursor = (old.checkpoint["stream"], old.checkpoint.get("cursor")) if old else (0, None)
+        prior: int = old.checkpoint.get("done", 0) if old else 0  # items already written by resumed runs
         cp0 = {"params": params, "stream": stream_i, "cursor": cursor, "owner": _owner()}
         run = IngestRun(source=source, checkpoint=cp0)
         s.add(run)
@@ -185,7 +186,9 @@ async def ingest_async(
     known: set[str] = set()
     try:
         client = client or make_client(source, **overrides)
-        streams = _streams(source, client, limit, symbols, timeframe, start, until)
+        # replay offsets are absolute; a venue's limit counts from where the resumed run stopped
+        left = limit if limit is None or source == "replay" else max(0, limit - prior)
+        streams = _streams(source, client, left, symbols, timeframe, start, until)
         for i in range(stream_i, len(streams)):
             name, open_stream = streams[i]
             async for page in open_stream(cursor if i == stream_i else None):
@@ -212,6 +215,7 @@ async def ingest_async(
                         "stage": name,
                         "tables": summary.tables,
                         "owner": _owner(),
+                        "done": prior + summary.fetched,
                     }
                     if summary.resumed_from:
                         cp["resumed_from"] = summary.resumed_from

@@ -292,3 +292,24 @@ def test_a_run_whose_process_still_runs_is_not_resumed_concurrently(sqlite_engin
     resumed = svc.ingest("replay", url=url, limit=50, timeframe="1d")
     assert resumed.status == "ok" and resumed.resumed_from == 1
     assert counts(sqlite_engine)["markets"] == 50
+
+
+def test_resumed_run_honours_the_limit_across_runs(
+    engine: Engine, fake: FakeVenue, settings: Settings
+) -> None:
+    events = load("polymarket/events_pirodax.json")
+    script = [Reply(200, b"{not json")]
+
+    def handler(q: dict[str, str]) -> Any:
+        off, n = int(q["offset"]), int(q["limit"])
+        return script.pop() if off == 4 and script else events[off : off + n]
+
+    fake.route("/events", handler)
+    url = url_of(engine)
+    limit = sum(len(e["markets"]) for e in events[:4]) + 3
+    kw = {"settings": settings, "gamma_url": fake.url, "clob_url": fake.url, "page_size": 4}
+    first = svc.ingest("polymarket", url=url, limit=limit, **kw)
+    assert first.status == "failed"
+    second = svc.ingest("polymarket", url=url, limit=limit, **kw)
+    assert second.status == "ok" and second.resumed_from == first.run_id
+    assert second.tables["markets"]["inserted"] == 3 and counts(engine)["markets"] == limit
