@@ -117,7 +117,10 @@ class HttpClient:
                 wait = backoff_delay(attempt - 1, s.http_backoff_base_s, s.http_backoff_max_s)
                 if retry_after is not None:
                     if retry_after > s.http_retry_after_max_s:
-                        raise last
+                        msg = (
+                            f"{self.venue} GET {_path(url)}: {last}, Retry-After {retry_after:.0f}s too long"
+                        )
+                        raise RateLimitedError(msg, retry_after)
                     wait = max(wait, retry_after)
                 log.warning(
                     "%s GET %s: %s; retry %d/%d in %.2fs",
@@ -137,7 +140,11 @@ class HttpClient:
             except httpx.TimeoutException as exc:
                 last = TransientError(f"timeout ({type(exc).__name__})")
                 continue
-            except httpx.TransportError as exc:
+            except httpx.DecodingError as exc:
+                raise ParseError("malformed_body", f"{_path(url)}: {type(exc).__name__}") from None
+            except httpx.TooManyRedirects:
+                raise PermanentError(f"{self.venue} GET {_path(url)}: too many redirects") from None
+            except httpx.RequestError as exc:
                 last = TransientError(f"connection error ({type(exc).__name__})")
                 continue
             status = resp.status_code

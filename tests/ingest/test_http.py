@@ -152,3 +152,12 @@ async def test_token_bucket_paces_requests() -> None:
     for _ in range(6):
         await bucket.acquire()
     assert time.monotonic() - start >= 5 / 50 * 0.9  # five waits of 1/50 s after the first token
+
+
+async def test_undecodable_body_is_a_parse_error(fake: FakeVenue, settings: Settings) -> None:
+    fake.route("/x", [Reply(200, b"this is not gzip", {"Content-Encoding": "gzip"})])
+    http = HttpClient("kalshi", fake.url, settings=settings)
+    with pytest.raises(ParseError) as err:
+        await http.get_json("/x")
+    assert err.value.reason == "malformed_body" and http.requests == 1
+    await http.aclose()
