@@ -180,6 +180,13 @@ class AlignmentModel:
         return model
 
 
+def veto(s: Scored) -> Scored:
+    """The best relation other than "same proposition" (a hard facet conflict ruled it out)."""
+    others = {c: p for c, p in s.probs.items() if c not in HEDGEABLE}
+    best = max(others, key=lambda c: others[c]) if others else OVERLAPPING
+    return Scored(best, float(others.get(best, 0.0)), s.probs, s.hedge_prob)
+
+
 def _decide(row: np.ndarray, classes: list[str], threshold: float, flip: bool) -> Scored:
     probs = {c: float(p) for c, p in zip(classes, row, strict=True)}
     p_same = probs.get(SAME, 0.0)

@@ -57,11 +57,32 @@ def polarity_flip(a: Contract, b: Contract) -> bool:
     return False
 
 
+def _eff_gap(a: Contract, b: Contract) -> float:
+    return abs(_signed_days(effective_deadline(a), effective_deadline(b)))
+
+
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
     if a is None or b is None:
         return 0.0
     d = (a - b).total_seconds() / 86400.0 if hasattr(a - b, "total_seconds") else float(a - b)
     return max(-cap, min(cap, d))
+
+
+def effective_deadline(c: Contract) -> Any:
+    """The question's deadline, else a non-Kalshi close date (Kalshi closes are a far 'latest
+    expiration'), else the latest date the rules name."""
+    if c.deadline is not None:
+        return c.deadline
+    if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
+        return c.close.date()
+    return c.rules_deadline
+
+
+# Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
+HARD_CONFLICTS = (
+    "year_conflict", "month_conflict", "day_conflict", "int_disjoint", "party_conflict", "office_conflict",
+    "unit_conflict", "eff_deadline_conflict",
+)  # fmt: skip
 
 
 def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0) -> dict[str, float]:
@@ -115,6 +136,8 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "deadline_absdiff_log": math.log1p(abs(dl)),
         "deadline_only_a": float(a.deadline is not None and b.deadline is None),
         "deadline_only_b": float(b.deadline is not None and a.deadline is None),
+        "eff_deadline_conflict": float(_eff_gap(a, b) > 7.0),
+        "eff_deadline_absdiff_log": math.log1p(_eff_gap(a, b)),
         "window_conflict": float(bool(a.window) and bool(b.window) and a.window != b.window),
         "close_diff": _signed_days(a.close, b.close),
         "close_absdiff_log": math.log1p(abs(_signed_days(a.close, b.close))),

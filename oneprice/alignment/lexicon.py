@@ -199,6 +199,7 @@ OFFICES: dict[str, tuple[str, ...]] = {
     "fed_chair": ("fed chair", "chair of the fed"),
     "pope": ("pope",),
     "ceo": ("ceo",),
+    "party_leader": ("leader of the", "party leader", "leadership"),
     "judge": ("justice", "judge", "supreme court"),
 }
 PARTIES: dict[str, tuple[str, ...]] = {

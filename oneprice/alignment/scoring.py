@@ -7,11 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from oneprice.alignment.classifier import AlignmentModel, Scored
+from oneprice.alignment.classifier import AlignmentModel, Scored, veto
 from oneprice.alignment.contract import Contract, parse
 from oneprice.alignment.embed import Embedder
-from oneprice.alignment.features import FEATURES, facet_report, pair_features, polarity_flip
+from oneprice.alignment.features import FEATURES, HARD_CONFLICTS, facet_report, pair_features, polarity_flip
 from oneprice.alignment.labels import LabeledPair
+from oneprice.alignment.relations import HEDGEABLE
 from oneprice.core.types import Market
 
 Pair = tuple[Market, Market]
@@ -87,8 +88,14 @@ def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool =
 
 
 def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) -> list[Scored]:
+    """Scores; a hedgeable call is vetoed when a hard facet (period, bucket, office...) conflicts."""
     x_ab, x_ba, flips = featurize(prep, pairs)
-    return model.score(x_ab, x_ba, flips)
+    scored = model.score(x_ab, x_ba, flips)
+    hard = [FEATURES.index(f) for f in HARD_CONFLICTS]
+    vetoed = (x_ab[:, hard] > 0).any(axis=1) if len(scored) else np.zeros(0, dtype=bool)
+    return [
+        veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed.tolist(), strict=True)
+    ]
 
 
 def explain(prep: Prepared, a: Market, b: Market, scored: Scored) -> dict[str, object]:
