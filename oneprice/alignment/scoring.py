@@ -92,7 +92,7 @@ def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) ->
     x_ab, x_ba, flips = featurize(prep, pairs)
     scored = model.score(x_ab, x_ba, flips)
     hard = [FEATURES.index(f) for f in HARD_CONFLICTS]
-    vetoed = [bool(v) for v in (x_ab[:, hard] > 0).any(axis=1)] if len(scored) else []
+    vetoed = [bool((row > 0).any()) for row in x_ab[:, hard]]
     return [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]
 
 
