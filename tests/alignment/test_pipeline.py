@@ -67,7 +67,7 @@ def test_classifier_on_groups_it_never_saw(small_labels: Path, embed_cache: Path
     ]
     res = evaluate_holdout(train, test, Embedder(cache_dir=embed_cache))
     model, fuzzy = res["model"]["hedgeable"], res["baselines"]["fuzzy"]["hedgeable"]
-    assert model["precision"] >= 0.9 and model["recall"] >= 0.6, model
+    assert model["precision"] >= 0.85 and model["recall"] >= 0.6, model
     assert model["f1"] > fuzzy["f1"], (model, fuzzy)
     assert sum(sum(r.values()) for r in res["confusion"].values()) == len(test)
 
