@@ -1,0 +1,184 @@
+"""Speculative decoding vs plain decoding vs Hugging Face generate(), in one process.
+
+Default: Qwen2.5-Coder-1.5B-Instruct target, 0.5B draft, bf16, over bench/prompts/llm_suite.json.
+For every prompt: tokens/s of our plain path, each of our proposers under the SmartSpec controller,
+HF greedy, HF prompt lookup and HF assisted generation; acceptance metrics; whether each output equals
+our plain greedy output. ``--fp32-check`` re-runs every proposer (forced to speculate) in fp32 and
+checks token-for-token identity with plain greedy. Last line: one JSON object.
+
+    .venv/bin/oneprice llm fetch qwen2.5-coder-1.5b qwen2.5-coder-0.5b
+    .venv/bin/python bench/llm.py --fp32-check          # full (about 15 minutes on 2 cores)
+    .venv/bin/python bench/llm.py --quick               # SmolLM2-135M, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch
+
+from oneprice.models.llm.controller import FixedController
+from oneprice.models.llm.engine import Engine
+from oneprice.models.llm.loader import load
+from oneprice.models.llm.sampling import SamplingParams
+
+SUITE = Path(__file__).parent / "prompts" / "llm_suite.json"
+FORCED_K = {"prompt_lookup": 8, "token_recycling": 16, "draft": 4}
+
+
+def geomean(xs: list[float]) -> float:
+    xs = [x for x in xs if x > 0]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def hf_run(model: Any, ids: list[int], n: int, eos: set[int], **kw: Any) -> tuple[list[int], float]:
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False, **kw)
+    dt = time.perf_counter() - t0
+    toks = out[0, len(ids) :].tolist()
+    for i, t in enumerate(toks):
+        if t in eos:
+            return toks[:i], dt
+    return toks, dt
+
+
+def run_suite(
+    engine: Engine, suite: list[dict[str, Any]], methods: list[str], n: int, hf: bool
+) -> list[dict[str, Any]]:
+    rows = []
+    for item in suite:
+        ids = engine.encode_chat(item["messages"])
+        res: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "prompt_tokens": len(ids)}
+        plain = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain"))
+        res["plain"] = {"tok_s": plain.tokens_per_s, "tokens": len(plain.token_ids)}
+        for m in methods:
+            c = engine.generate(ids, SamplingParams(max_new_tokens=n, method=m))
+            res[m] = {
+                "tok_s": c.tokens_per_s,
+                "vs_plain": c.tokens_per_s / plain.tokens_per_s,
+                "identical": c.token_ids == plain.token_ids,
+                **c.metrics.as_dict(),
+            }
+        if hf:
+            eos = engine.eos_ids
+            base, t_base = hf_run(engine.model, ids, n, eos)
+            res["hf_plain"] = {"tok_s": len(base) / t_base, "identical": base == plain.token_ids}
+            pld, t_pld = hf_run(engine.model, ids, n, eos, prompt_lookup_num_tokens=10)
+            res["hf_prompt_lookup"] = {"tok_s": len(pld) / t_pld, "identical": pld == plain.token_ids}
+            if engine.draft is not None:
+                asg, t_asg = hf_run(engine.model, ids, n, eos, assistant_model=engine.draft.model)
+                res["hf_assisted"] = {"tok_s": len(asg) / t_asg, "identical": asg == plain.token_ids}
+        rows.append(res)
+        brief = {k: (round(v["tok_s"], 2) if isinstance(v, dict) else v) for k, v in res.items()}
+        print(json.dumps(brief), flush=True)
+    return rows
+
+
+def fp32_check(args: argparse.Namespace, suite: list[dict[str, Any]], methods: list[str]) -> bool:
+    """Every proposer, forced to speculate, reproduces plain fp32 greedy token for token."""
+    target = load(args.model, dtype="fp32", device=args.device)
+    draft = load(args.draft, dtype="fp32", device=args.device) if args.draft else None
+    engine = Engine(target, draft)
+    ok = True
+    for item in suite:
+        ids = engine.encode_chat(item["messages"])
+        engine.controller = None
+        plain = engine.generate(ids, SamplingParams(max_new_tokens=args.fp32_tokens, method="plain"))
+        for m in methods:
+            engine.controller = FixedController(FORCED_K.get(m, 4))
+            c = engine.generate(ids, SamplingParams(max_new_tokens=args.fp32_tokens, method=m))
+            same = c.token_ids == plain.token_ids
+            ok &= same
+            print(f"fp32 {item['id']:20s} {m:16s} identical={same} drafts={c.metrics.drafts}", flush=True)
+    return ok
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="qwen2.5-coder-1.5b")
+    ap.add_argument("--draft", default="qwen2.5-coder-0.5b", help="'' for none")
+    ap.add_argument("--dtype", default="bf16")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--prompts", default="", help="comma-separated prompt ids (default: all)")
+    ap.add_argument("--methods", default="prompt_lookup,token_recycling,draft")
+    ap.add_argument("--no-hf", action="store_true", help="skip the Hugging Face baselines")
+    ap.add_argument("--fp32-check", action="store_true")
+    ap.add_argument("--fp32-tokens", type=int, default=24)
+    ap.add_argument("--quick", action="store_true", help="SmolLM2-135M, no draft, 32 tokens")
+    args = ap.parse_args()
+    if args.quick:
+        args.model, args.draft, args.max_new_tokens, args.fp32_tokens = "smollm2-135m", "", 32, 16
+    suite = json.loads(SUITE.read_text())
+    if args.prompts:
+        wanted = set(args.prompts.split(","))
+        suite = [s for s in suite if s["id"] in wanted]
+    methods = [m for m in args.methods.split(",") if m and (m != "draft" or args.draft)]
+
+    t0 = time.perf_counter()
+    target = load(args.model, dtype=args.dtype, device=args.device)
+    draft = load(args.draft, dtype=args.dtype, device=args.device) if args.draft else None
+    engine = Engine(target, draft)
+    print(
+        f"loaded {args.model} (+{args.draft or 'no draft'}) {target.dtype} on {target.device} "
+        f"in {time.perf_counter() - t0:.1f}s; threads={torch.get_num_threads()}",
+        flush=True,
+    )
+    engine.generate(engine.encode("Warm-up."), SamplingParams(max_new_tokens=4, method="plain"))
+    ctl = engine.calibrate()
+    print("T(n) ms:", {n: round(t * 1000, 1) for n, t in ctl.cost.table.items()}, flush=True)
+    rows = run_suite(engine, suite, methods, args.max_new_tokens, not args.no_hf)
+
+    ours = [r[m]["vs_plain"] for r in rows for m in methods]
+    copy = [r for r in rows if r["kind"] == "copy"]
+    per_method = {m: geomean([r[m]["vs_plain"] for r in copy]) for m in methods}
+    best = max(per_method, key=lambda m: per_method[m]) if per_method else None
+    hf_keys = [k for k in ("hf_prompt_lookup", "hf_assisted") if copy and k in copy[0]]
+    vs_hf = (
+        geomean([r[best]["tok_s"] / max(r[k]["tok_s"] for k in hf_keys) for r in copy])
+        if best and hf_keys
+        else None
+    )
+    vs_hf_plain = (
+        geomean([r["plain"]["tok_s"] / r["hf_plain"]["tok_s"] for r in rows])
+        if "hf_plain" in rows[0]
+        else None
+    )
+    summary: dict[str, Any] = {
+        "model": args.model,
+        "draft": args.draft or None,
+        "dtype": args.dtype,
+        "device": str(target.device),
+        "max_new_tokens": args.max_new_tokens,
+        "min_controller_vs_plain": round(min(ours), 3) if ours else None,
+        "copy_heavy_speedup": round(per_method[best], 3) if best else None,
+        "copy_heavy_best_method": best,
+        "copy_heavy_speedup_by_method": {m: round(v, 3) for m, v in per_method.items()},
+        "vs_hf_best": round(vs_hf, 3) if vs_hf else None,
+        "plain_vs_hf_generate": round(vs_hf_plain, 3) if vs_hf_plain else None,
+        "identical_bf16": {m: all(r[m]["identical"] for r in rows) for m in methods},
+        "acceptance": {
+            m: {k: sum(r[m][k] for r in rows) for k in ("drafts", "draft_tokens", "accepted_tokens")}
+            for m in methods
+        },
+    }
+    del engine, target, draft
+    summary["all_identical_fp32"] = fp32_check(args, suite, methods) if args.fp32_check else None
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(summary))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
