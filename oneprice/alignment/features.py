@@ -69,9 +69,9 @@ def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
 
 
 def effective_deadline(c: Contract) -> Any:
-    """The question's deadline, else a non-Kalshi close date (Kalshi closes are a far 'latest
+    """The question's "by/before" deadline, else a non-Kalshi close date (Kalshi closes are a far 'latest
     expiration'), else the latest date the rules name."""
-    if c.deadline is not None:
+    if c.deadline is not None and c.window == "by":  # "in 2025" names a period, not a deadline
         return c.deadline
     if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
         return c.close.date()
@@ -80,8 +80,9 @@ def effective_deadline(c: Contract) -> Any:
 
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
 HARD_CONFLICTS = (
-    "year_conflict", "month_conflict", "day_conflict", "int_disjoint", "party_conflict", "office_conflict",
-    "unit_conflict", "eff_deadline_conflict",
+    "year_conflict", "month_conflict", "day_conflict", "int_disjoint", "num_conflict", "dir_conflict",
+    "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
+    "category_conflict", "eff_deadline_conflict",
 )  # fmt: skip
 
 
@@ -108,6 +109,8 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "tok_jacc": _jacc(a.tokens, b.tokens),
         "tok_only_a": float(len(a.tokens - b.tokens)),
         "tok_only_b": float(len(b.tokens - a.tokens)),
+        "tok_a_cov_b": _coverage(a.tokens, qb + " " + fold(b.rules[:2000])),
+        "tok_b_cov_a": _coverage(b.tokens, qa + " " + fold(a.rules[:2000])),
         "ent_jacc": _jacc(ea, eb),
         "ent_a_in_b": _coverage(ea, qb + " " + rb),
         "ent_b_in_a": _coverage(eb, qa + " " + ra),

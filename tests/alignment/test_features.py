@@ -15,6 +15,7 @@ MIRRORED = {
     ("tok_only_a", "tok_only_b"),
     ("num_only_a", "num_only_b"),
     ("a_kalshi", "b_kalshi"),
+    ("tok_a_cov_b", "tok_b_cov_a"),
     ("rules_a", "rules_b"),
     ("deadline_only_a", "deadline_only_b"),
 }
