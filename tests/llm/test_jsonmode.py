@@ -56,12 +56,3 @@ def test_gives_up_after_retries() -> None:
     b = Scripted(["nope", "still nope"])
     with pytest.raises(ParseError):
         chat_json(b, [{"role": "user", "content": "decide"}], SCHEMA, retries=1)
-
-
-def test_real_model_json(smollm2) -> None:  # type: ignore[no-untyped-def]
-    from oneprice.models.llm.backends import LocalBackend
-    from oneprice.models.llm.sampling import SamplingParams
-
-    msg = [{"role": "user", "content": 'Return {"action": "buy", "size": 2} exactly.'}]
-    value = chat_json(LocalBackend(smollm2), msg, SCHEMA, SamplingParams(max_new_tokens=40), retries=3)
-    assert value["action"] in {"buy", "sell", "hold"}

@@ -53,10 +53,17 @@ class Completion:
     prompt_tokens: int
     metrics: SpecMetrics
     seconds: float
+    first_token_s: float = 0.0  # prefill + first token
 
     @property
     def tokens_per_s(self) -> float:
         return len(self.token_ids) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        """Tokens after the first per second after the first: decoding speed without the prefill."""
+        dt = self.seconds - self.first_token_s
+        return (len(self.token_ids) - 1) / dt if dt > 0 and len(self.token_ids) > 1 else 0.0
 
 
 class Engine:
@@ -125,11 +132,13 @@ class Engine:
         t0 = time.perf_counter()
         text, out, reason = "", [], "length"
         metrics = SpecMetrics()
+        first = 0.0
         for chunk in self.stream(ids, params, metrics):
+            first = first or time.perf_counter() - t0
             text += chunk.text
             out.extend(chunk.token_ids)
             reason = chunk.finish_reason or reason
-        return Completion(text, out, reason, len(ids), metrics, time.perf_counter() - t0)
+        return Completion(text, out, reason, len(ids), metrics, time.perf_counter() - t0, first)
 
     @torch.inference_mode()
     def stream(
