@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from oneprice.alignment.relations import RELATIONS
+from oneprice.cli import lazy_module
 from oneprice.core.errors import OnePriceError
-from oneprice.services import alignment
+
+alignment = lazy_module("oneprice.services.alignment")
 
 console = Console()
 

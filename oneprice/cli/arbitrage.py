@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.services import arbitrage as svc
+from oneprice.cli import lazy_module
+
+svc = lazy_module("oneprice.services.arbitrage")
 
 
 def parse_every(text: str) -> float:

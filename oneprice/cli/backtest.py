@@ -11,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from oneprice.cli import lazy_module
 from oneprice.core.errors import OnePriceError
-from oneprice.services import backtest as svc
+
+svc = lazy_module("oneprice.services.backtest")
 
 SHOW = (
     "total_return",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from oneprice.services import dashboard
+from oneprice.cli import lazy_module
+
+dashboard = lazy_module("oneprice.services.dashboard")
 
 
 def register(app: typer.Typer) -> None:

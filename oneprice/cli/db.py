@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from oneprice.services import database
+from oneprice.cli import lazy_module
+
+database = lazy_module("oneprice.services.database")
 
 
 def register(app: typer.Typer) -> None:

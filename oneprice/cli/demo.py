@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from oneprice.cli import lazy_module
 from oneprice.cli.arbitrage import print_scan, wide_console
-from oneprice.services.demo import run_demo
+
+demo_service = lazy_module("oneprice.services.demo")
 
 
 def demo(
@@ -15,7 +17,7 @@ def demo(
     """Ingest the bundled real snapshot, align the venues, scan for executable edges, print them."""
     con: Console = wide_console()
     with con.status("working") as status:
-        out = run_demo(db, say=lambda m: status.update(m))
+        out = demo_service.run_demo(db, say=lambda m: status.update(m))
     ing = out["ingest"]
     con.rule("1. ingest (bundled snapshot of 2025-02-11)")
     con.print(

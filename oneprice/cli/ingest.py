@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from oneprice.services import ingest as service
+from oneprice.cli import lazy_module
+
+service = lazy_module("oneprice.services.ingest")
 
 SOURCES = "kalshi|polymarket|manifold|predictit|ccxt:<exchange>|replay"
 
