@@ -38,16 +38,16 @@ def _run(engine, ids, method, k, n):  # type: ignore[no-untyped-def]
 
 def test_smollm2_plain_matches_hf_generate(smollm2) -> None:  # type: ignore[no-untyped-def]
     ids = smollm2.encode_chat(CHAT)
-    plain = _run(smollm2, ids, "plain", 0, 32)
-    hf = smollm2.model.generate(torch.tensor([ids]), max_new_tokens=32, do_sample=False)[0, len(ids) :]
+    plain = _run(smollm2, ids, "plain", 0, 24)
+    hf = smollm2.model.generate(torch.tensor([ids]), max_new_tokens=24, do_sample=False)[0, len(ids) :]
     assert plain.token_ids == [t for t in hf.tolist() if t not in smollm2.eos_ids][: len(plain.token_ids)]
 
 
 @pytest.mark.parametrize(("method", "k"), METHODS)
 def test_smollm2_greedy_lossless(smollm2, method: str, k: int) -> None:  # type: ignore[no-untyped-def]
     ids = smollm2.encode_chat(CHAT)
-    plain = _run(smollm2, ids, "plain", 0, 32)
-    spec = _run(smollm2, ids, method, k, 32)
+    plain = _run(smollm2, ids, "plain", 0, 24)
+    spec = _run(smollm2, ids, method, k, 24)
     assert spec.metrics.drafts > 0, "the proposer never drafted: the test would prove nothing"
     assert spec.token_ids == plain.token_ids
     assert spec.text == plain.text

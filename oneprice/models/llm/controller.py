@@ -25,9 +25,10 @@ class CostModel:
 
     @classmethod
     def calibrate(
-        cls, forward: Callable[[int], None], sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32), reps: int = 3
+        cls, forward: Callable[[int], None], sizes: tuple[int, ...] = (), reps: int = 2
     ) -> CostModel:
-        forward(1)  # warm-up
+        sizes = sizes or (1, *(k + 1 for k in K_CHOICES))  # exactly the n the controller may pick:
+        forward(1)  # warm-up                               # BLAS speed is far from linear in n
         table = {}
         for n in sizes:
             times = []
