@@ -25,18 +25,16 @@ class CostModel:
 
     @classmethod
     def calibrate(
-        cls, forward: Callable[[int], None], sizes: tuple[int, ...] = (), reps: int = 2
+        cls, forward: Callable[[int], None], sizes: tuple[int, ...] = (), reps: int = 3
     ) -> CostModel:
         sizes = sizes or (1, *(k + 1 for k in K_CHOICES))  # exactly the n the controller may pick:
         forward(1)  # warm-up                               # BLAS speed is far from linear in n
-        table = {}
-        for n in sizes:
-            times = []
-            for _ in range(reps):
+        table = {n: float("inf") for n in sizes}
+        for _ in range(reps):  # round-robin, so a busy spell on the host hits every size alike
+            for n in sizes:
                 t0 = time.perf_counter()
                 forward(n)
-                times.append(time.perf_counter() - t0)
-            table[n] = min(times)  # the least disturbed run
+                table[n] = min(table[n], time.perf_counter() - t0)  # the least disturbed run
         return cls(table)
 
     def T(self, n: int) -> float:
