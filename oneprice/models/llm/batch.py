@@ -48,17 +48,17 @@ def stream_batch(
     )[:, -1]
     while True:
         nxt = []
-        for r, p in enumerate(params):
+        for r, sp in enumerate(params):
             t = (
                 int(logits[r].argmax())
-                if p.greedy
-                else sample(probs(logits[r], p.temperature, p.top_p), gens[r])
+                if sp.greedy
+                else sample(probs(logits[r], sp.temperature, sp.top_p), gens[r])
             )
             nxt.append(pad if done[r] else t)
             if done[r]:
                 continue
             counts[r] += 1
-            reason = "stop" if t in eos[r] else ("length" if counts[r] >= p.max_new_tokens else None)
+            reason = "stop" if t in eos[r] else ("length" if counts[r] >= sp.max_new_tokens else None)
             kept = [] if t in eos[r] else [t]
             text, hit = stops[r].feed(kept, final=reason is not None)
             if hit:

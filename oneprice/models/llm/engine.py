@@ -203,7 +203,7 @@ class Engine:
         k = 0
         if proposer is not None and self.controller is not None:
             k = self.controller.choose(req.spec, proposer.cost)
-        draft = proposer.propose(req, k) if k else Draft()
+        draft = proposer.propose(req, k) if k and proposer is not None else Draft()
         dev = self.target.device
         if not draft.tokens:  # the plain path: one token, no mask, no extra work
             ids = torch.tensor([[req.tokens[-1]]], dtype=torch.long, device=dev)

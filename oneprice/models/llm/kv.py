@@ -47,6 +47,7 @@ def keep(cache: DynamicCache, base: int, idx: list[int]) -> None:
             cache.crop(-drop)
         return
     sel = torch.tensor(idx, dtype=torch.long) + base
+    layer: Any
     for layer in cache.layers:
         if not getattr(layer, "is_initialized", False):
             continue

@@ -123,6 +123,6 @@ def load(name: str, dtype: str = "auto", device: str = "auto") -> LoadedModel:
     kw: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
     log.info("loading %s (%s) on %s as %s", name, gguf or where, dev, dt)
     tok = AutoTokenizer.from_pretrained(where, **kw)
-    model = AutoModelForCausalLM.from_pretrained(where, dtype=dt, attn_implementation="sdpa", **kw)
+    model: Any = AutoModelForCausalLM.from_pretrained(where, dtype=dt, attn_implementation="sdpa", **kw)
     model.to(dev).eval()
     return LoadedModel(name, model, tok, dev, dt)

@@ -43,7 +43,7 @@ class LLMServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def serve_forever(self) -> None:
         log.info("serving %s at %s", self.model_name, self.url)

@@ -49,7 +49,7 @@ def greedy_verify(
 ) -> Verdict:
     """Longest prefix (tree path) where each drafted token is the target's argmax."""
     best = p_logits.argmax(dim=-1).tolist()
-    node, path = -1, []
+    node, path = -1, list[int]()
     while True:
         want = best[node + 1]
         nxt = next((c for c in draft.children(node) if draft.tokens[c] == want), None)
@@ -69,7 +69,7 @@ def rejection_verify(
     child drafted with that token, if any.
     """
     p_all = probs(p_logits, params.temperature, params.top_p)
-    node, path = -1, []
+    node, path = -1, list[int]()
     if draft.q is None:
         while True:
             x = sample(p_all[node + 1], gen)
