@@ -42,6 +42,12 @@ def test_acceptance_tracking_and_probing() -> None:
     assert st.alpha > 0.8 and ctl.choose(st, lambda k: 0.0) >= 4
 
 
+def test_no_probing_where_verification_cost_is_linear() -> None:
+    ctl = Controller(_linear())
+    st = RequestSpec()
+    assert all(ctl.choose(st, lambda k: 0.0) == 0 for _ in range(100))
+
+
 def test_cost_model_interpolates_and_learns() -> None:
     cm = CostModel({1: 1.0, 5: 2.0})
     assert cm.T(3) == 1.5 and cm.T(9) == 3.0

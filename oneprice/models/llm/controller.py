@@ -4,7 +4,8 @@ Goodput(k) = E[tokens per step | k] / (T(k + 1) + proposer cost(k)), with T(n) t
 time over n tokens (calibrated on the host at start-up, refined online) and E from the request's
 acceptance rate alpha: E = 1 + alpha + ... + alpha^k. k = 0 is the plain path (goodput 1 / T(1));
 when no k beats it the request decodes plainly, probing now and then (exponential back-off) so a
-request that turns copy-heavy later can still switch speculation back on.
+request that turns copy-heavy later can still switch speculation back on (never where even
+near-certain acceptance would not pay, e.g. when T(n) grows linearly in n).
 """
 
 from __future__ import annotations
@@ -103,11 +104,14 @@ class Controller:
         if k:
             st.plain_run = 0
             return k
+        probe, _ = self.best_k(0.9, proposer_cost)
+        if not probe:  # even near-certain acceptance would not pay on this host: never probe
+            return 0
         st.plain_run += 1
-        if st.plain_run >= st.probe_every:  # probe cheaply: is speculation paying again?
+        if st.plain_run >= st.probe_every:  # probe: is speculation paying again?
             st.plain_run = 0
             st.probe_every = min(st.probe_every * 2, 64)
-            return 2
+            return min(probe, 4)
         return 0
 
     def update(self, st: RequestSpec, depth: int, accepted: int) -> None:
