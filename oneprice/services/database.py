@@ -10,10 +10,17 @@ from oneprice.config import get_settings
 from oneprice.db import init_db
 
 
-@lru_cache(maxsize=8)
 def engine_for(url: str | None = None) -> Engine:
-    """A migrated engine for ``url`` (default: ``ONEPRICE_DB_URL`` or the SQLite file), cached."""
-    return init_db(url or get_settings().resolved_db_url)
+    """A migrated engine for ``url`` (default: ``ONEPRICE_DB_URL`` or the SQLite file), cached per URL.
+
+    The default is resolved on every call, so a changed setting never reuses another database's engine.
+    """
+    return _engine(url or get_settings().resolved_db_url)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    return init_db(url)
 
 
 def upgrade(url: str | None = None) -> str:
