@@ -177,7 +177,7 @@ def main() -> None:
         "copy_heavy_speedup_by_method": {m: round(v, 3) for m, v in per_method.items()},
         "vs_hf_best": round(vs_hf, 3) if vs_hf else None,
         "plain_vs_hf_generate": round(vs_hf_plain, 3) if vs_hf_plain else None,
-        "identical_bf16": {m: all(r[m]["identical"] for r in rows) for m in methods},
+        "identical_to_plain": {m: all(r[m]["identical"] for r in rows) for m in methods},
         "acceptance": {
             m: {k: sum(r[m][k] for r in rows) for k in ("drafts", "draft_tokens", "accepted_tokens")}
             for m in methods
