@@ -15,8 +15,8 @@ Layout (dependencies point inward; subsystems never import ``services``, ``cli``
 
 One way to add a venue: write a client in ``oneprice/ingest/venues/`` implementing
 ``oneprice.ingest.base.VenueClient`` and register it with ``@register_venue`` (see README).
-One way to add a decoding strategy: write a proposer implementing
-``oneprice.models.llm.spec.base.Proposer`` and register it in ``oneprice.models.llm.spec.PROPOSERS``.
+One way to add a decoding strategy: subclass ``oneprice.models.llm.Proposer`` and decorate it with
+``@register_proposer("name")`` (it lands in ``oneprice.models.llm.PROPOSERS``).
 """
 
 __version__ = "0.1.0"
