@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from oneprice.config import Settings, get_settings
 from oneprice.core import Market, ParseError, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
+from oneprice.ingest.paging import market_pages
 from oneprice.ingest.parsers import manifold as p
 
 
@@ -41,33 +41,16 @@ class ManifoldClient(VenueClient):
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def markets(
-        self, *, cursor: str | None = None, limit: int | None = None
-    ) -> AsyncIterator[Page[Market]]:
-        left = limit
-        before = cursor
+    def markets(self, *, cursor: str | None = None, limit: int | None = None) -> AsyncIterator[Page[Market]]:
+        return market_pages(self._pages(cursor), p.parse_market, limit)
+
+    async def _pages(self, before: str | None) -> AsyncIterator[tuple[list[Any], str | None]]:
         while True:
             rows = await self.http.get_json("/markets", {"limit": self.page_size, "before": before})
             if not isinstance(rows, list):
                 raise ParseError("bad_type:page", f"/markets returned {type(rows).__name__}, expected a list")
             last_id = rows[-1].get("id") if rows and isinstance(rows[-1], dict) else None
-            nxt = str(last_id) if len(rows) >= self.page_size and last_id else None
-            ts = datetime.now(UTC)
-            page: Page[Market] = Page(cursor=nxt)
-            for raw in rows:
-                if left is not None and left <= 0:
-                    break
-                try:
-                    mk, qs = p.parse_market(raw, ts)
-                except ParseError as exc:
-                    page.rejects.append(exc)
-                    continue
-                page.items.append(mk)
-                page.quotes.extend(qs)
-                left = None if left is None else left - 1
-            if left is not None and left <= 0:
-                page.cursor = None
-            yield page
-            if page.cursor is None:
+            before = str(last_id) if len(rows) >= self.page_size and last_id else None
+            yield rows, before
+            if before is None:
                 return
-            before = page.cursor

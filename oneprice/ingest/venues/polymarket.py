@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -12,6 +11,7 @@ from oneprice.config import Settings, get_settings
 from oneprice.core import Event, Market, OrderBook, ParseError, Quote, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
+from oneprice.ingest.paging import event_pages, market_pages
 from oneprice.ingest.parsers import polymarket as p
 
 FIDELITY = {"1m": 1, "1h": 60, "1d": 1440}
@@ -64,63 +64,11 @@ class PolymarketClient(VenueClient):
             if nxt is None:
                 return
 
-    async def events(
-        self, *, cursor: str | None = None, limit: int | None = None
-    ) -> AsyncIterator[Page[Event]]:
-        left = limit
-        async for rows, nxt in self._pages("/events", cursor):
-            ts = datetime.now(UTC)
-            page: Page[Event] = Page(cursor=nxt)
-            for raw in rows:
-                if left is not None and left <= 0:
-                    break
-                try:
-                    ev = p.parse_event(raw)
-                except ParseError as exc:
-                    page.rejects.append(exc)
-                    continue
-                markets: list[Market] = []
-                for m in raw.get("markets") or []:
-                    if left is not None and left <= 0:
-                        break
-                    try:
-                        mk, qs = p.parse_market(m, ts, raw)
-                    except ParseError as exc:
-                        page.rejects.append(exc)
-                        continue
-                    markets.append(mk)
-                    page.quotes.extend(qs)
-                    left = None if left is None else left - 1
-                page.items.append(replace(ev, markets=tuple(markets)))
-            if left is not None and left <= 0:
-                page.cursor = None
-            yield page
-            if page.cursor is None:
-                return
+    def events(self, *, cursor: str | None = None, limit: int | None = None) -> AsyncIterator[Page[Event]]:
+        return event_pages(self._pages("/events", cursor), p.parse_event, p.parse_market, limit)
 
-    async def markets(
-        self, *, cursor: str | None = None, limit: int | None = None
-    ) -> AsyncIterator[Page[Market]]:
-        left = limit
-        async for rows, nxt in self._pages("/markets", cursor):
-            ts = datetime.now(UTC)
-            page: Page[Market] = Page(cursor=nxt)
-            for raw in rows:
-                if left is not None and left <= 0:
-                    break
-                try:
-                    mk, qs = p.parse_market(raw, ts)
-                except ParseError as exc:
-                    page.rejects.append(exc)
-                    continue
-                page.items.append(mk)
-                page.quotes.extend(qs)
-                left = None if left is None else left - 1
-            if left is not None and left <= 0:
-                page.cursor = None
-            yield page
-            if page.cursor is None:
-                return
+    def markets(self, *, cursor: str | None = None, limit: int | None = None) -> AsyncIterator[Page[Market]]:
+        return market_pages(self._pages("/markets", cursor), p.parse_market, limit)
 
     async def order_books(self, market: Market) -> list[OrderBook]:
         """One book per outcome that has a CLOB token id ("Yes" and "No" for binaries)."""

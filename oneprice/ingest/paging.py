@@ -1,0 +1,98 @@
+"""Turn a venue's raw pages into ``Page`` objects: parse each record, keep rejects, honour a limit.
+
+Clients supply an async iterator of ``(rows, next_cursor)`` and their pure parsers; the limit counts
+markets across pages, and a page that reaches it ends the stream (its cursor is cleared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from oneprice.core import Event, Market, ParseError, Quote
+from oneprice.ingest.base import Page
+
+RawPages = AsyncIterator[tuple[list[Any], str | None]]
+ParseMarket = Callable[[Any, datetime], tuple[Market, list[Quote]]]
+ParseNested = Callable[[Any, datetime, Mapping[str, Any]], tuple[Market, list[Quote]]]
+
+
+class _Budget:
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit
+
+    @property
+    def spent(self) -> bool:
+        return self.left is not None and self.left <= 0
+
+    def take(self) -> None:
+        if self.left is not None:
+            self.left -= 1
+
+
+def _market(
+    parse: Callable[[], tuple[Market, list[Quote]]], page: Page[Any], budget: _Budget
+) -> Market | None:
+    try:
+        mk, qs = parse()
+    except ParseError as exc:
+        page.rejects.append(exc)
+        return None
+    page.quotes.extend(qs)
+    budget.take()
+    return mk
+
+
+async def market_pages(
+    raw: RawPages, parse: ParseMarket, limit: int | None = None
+) -> AsyncIterator[Page[Market]]:
+    """Pages of markets parsed by ``parse(record, fetched_at)``."""
+    budget = _Budget(limit)
+    async for rows, nxt in raw:
+        ts = datetime.now(UTC)
+        page: Page[Market] = Page(cursor=nxt)
+        for rec in rows:
+            if budget.spent:
+                break
+            mk = _market(partial(parse, rec, ts), page, budget)
+            if mk is not None:
+                page.items.append(mk)
+        if budget.spent:
+            page.cursor = None
+        yield page
+        if page.cursor is None:
+            return
+
+
+async def event_pages(
+    raw: RawPages, parse_event: Callable[[Any], Event], parse_market: ParseNested, limit: int | None = None
+) -> AsyncIterator[Page[Event]]:
+    """Pages of events with their nested ``markets`` list; ``limit`` counts markets."""
+    budget = _Budget(limit)
+    async for rows, nxt in raw:
+        ts = datetime.now(UTC)
+        page: Page[Event] = Page(cursor=nxt)
+        for rec in rows:
+            if budget.spent:
+                break
+            try:
+                ev = parse_event(rec)
+            except ParseError as exc:
+                page.rejects.append(exc)
+                continue
+            markets: list[Market] = []
+            for m in rec.get("markets") or []:
+                if budget.spent:
+                    break
+                mk = _market(partial(parse_market, m, ts, rec), page, budget)
+                if mk is not None:
+                    markets.append(mk)
+            page.items.append(replace(ev, markets=tuple(markets)))
+        if budget.spent:
+            page.cursor = None
+        yield page
+        if page.cursor is None:
+            return
