@@ -1,9 +1,12 @@
 """The calibrated relation classifier over pair features, its hedge threshold, and its artifact.
 
 Equivalent and inverse pairs share one class ("same proposition"): the features are polarity
-invariant, and the parsed polarity decides between them after scoring. Each pair is scored in both
-orientations (A, B) and (B, A), and the two probability vectors are averaged, so the model is
-symmetric by construction.
+invariant, and the parsed polarity decides between them after scoring. Two calibrated models: a
+binary one (forest plus logistic regression) gives P(same proposition), which alone decides whether
+a pair is hedgeable (trained on the pairs no hard facet rules out, it learns that one boundary,
+where the money is); a multi-class forest names the relation of every other pair. Each pair is
+scored in both orientations (A, B) and (B, A), and the two probability vectors are averaged, so the
+model is symmetric by construction.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,10 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from oneprice.alignment.features import FEATURES
@@ -28,7 +35,8 @@ log = logging.getLogger(__name__)
 SAME = EQUIVALENT  # the class that stands for "same proposition, up to polarity"
 BETA = 0.5
 MIN_THRESHOLD = 0.5
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
+OTHER = "other"  # the binary forest's negative class
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,29 @@ def _base() -> RandomForestClassifier:
     )
 
 
+class ForestPlusLinear:
+    """The mean of a random forest's and a logistic regression's probabilities.
+
+    The forest reads facet interactions; the linear model, monotone in every feature, carries the
+    similarity evidence over to families of markets the labels never showed (held-out events).
+    """
+
+    def __init__(self) -> None:
+        self.forest = _base()
+        self.linear = make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=3000))
+        self.classes_: np.ndarray = np.array([])
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> ForestPlusLinear:
+        self.forest.fit(x, y)
+        self.linear.fit(x, y)
+        self.classes_ = self.forest.classes_
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p: np.ndarray = (self.forest.predict_proba(x) + self.linear.predict_proba(x)) / 2
+        return p
+
+
 def _splits(groups: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
     n = max(2, min(n, len(set(groups.tolist()))))
     return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
@@ -53,11 +84,12 @@ def _splits(groups: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
 class CalibratedForest:
     """A random forest with per-class isotonic calibration fitted on grouped out-of-fold scores."""
 
-    def __init__(self, folds: int = 3) -> None:
+    def __init__(self, folds: int = 5, base: Callable[[], Any] = _base) -> None:
         self.folds = folds
+        self.base = base
         self.classes_: np.ndarray = np.array([])
         self.oof_: np.ndarray = np.zeros((0, 0))  # calibrated out-of-fold probabilities
-        self._forest: RandomForestClassifier | None = None
+        self._forest: Any = None
         self._iso: list[IsotonicRegression] = []
 
     def fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedForest:
@@ -71,7 +103,7 @@ class CalibratedForest:
             raise ValueError("training needs at least two relations among the labels")
         raw = np.zeros((len(y), len(self.classes_)))
         for tr, te in _splits(groups, self.folds):
-            forest = _base().fit(x[tr], y[tr])
+            forest = self.base().fit(x[tr], y[tr])
             cols = [list(self.classes_).index(c) for c in forest.classes_]
             raw[np.ix_(te, np.asarray(cols, dtype=int))] = forest.predict_proba(x[te])
         self._iso = [
@@ -81,7 +113,7 @@ class CalibratedForest:
             for k, c in enumerate(self.classes_)
         ]
         self.oof_ = self._calibrate(raw)
-        self._forest = _base().fit(x, y)
+        self._forest = self.base().fit(x, y)
         return self
 
     def _calibrate(self, raw: np.ndarray) -> np.ndarray:
@@ -104,6 +136,7 @@ def _mirror(y: np.ndarray) -> np.ndarray:
 @dataclass
 class AlignmentModel:
     clf: Any
+    same_clf: Any
     threshold: float
     embed_model: str
     trained_on: int
@@ -120,25 +153,35 @@ class AlignmentModel:
         groups: list[str],
         embed_model: str,
         tune: bool = True,
+        open_rows: np.ndarray | None = None,
     ) -> AlignmentModel:
-        """Train on both orientations; tune the hedge threshold on out-of-fold scores when ``tune``."""
+        """Train on both orientations; tune the hedge threshold on out-of-fold scores when ``tune``.
+
+        ``open_rows`` marks the pairs no hard facet conflict rules out: only those can ever be called
+        hedgeable, so the binary forest learns that boundary from them alone (default: all rows).
+        """
         ya = np.array([SAME if r in HEDGEABLE else r for r in y], dtype=object)
         g = np.array(groups, dtype=object)
-        clf = CalibratedForest().fit(
-            np.vstack([x_ab, x_ba]), np.concatenate([ya, _mirror(ya)]), np.concatenate([g, g])
+        x2, g2 = np.vstack([x_ab, x_ba]), np.concatenate([g, g])
+        clf = CalibratedForest().fit(x2, np.concatenate([ya, _mirror(ya)]), g2)
+        rows = np.ones(len(ya), dtype=bool) if open_rows is None else np.asarray(open_rows, dtype=bool)
+        if len(set(ya[rows].tolist())) < 2:  # too few open pairs to learn from: use them all
+            rows = np.ones(len(ya), dtype=bool)
+        yb = np.where(ya[rows] == SAME, SAME, OTHER).astype(object)
+        same_clf = CalibratedForest(base=ForestPlusLinear).fit(
+            np.vstack([x_ab[rows], x_ba[rows]]), np.concatenate([yb, yb]), np.concatenate([g[rows], g[rows]])
         )
         threshold, oof_p = 0.5, None
         if tune:
-            classes = [str(c) for c in clf.classes_]
-            n = len(ya)
-            oof = (clf.oof_[:n] + clf.oof_[n:][:, [classes.index(swap(c)) for c in classes]]) / 2
-            threshold, oof_p = _tune_threshold(
-                oof[:, classes.index(SAME)] if SAME in classes else np.zeros(n), ya
-            )
+            n = int(rows.sum())
+            col = list(same_clf.classes_).index(SAME) if SAME in same_clf.classes_ else None
+            oof = (same_clf.oof_[:n, col] + same_clf.oof_[n:, col]) / 2 if col is not None else np.zeros(n)
+            threshold, oof_p = _tune_threshold(oof, ya[rows])
         digest = hashlib.sha1(pickle.dumps((x_ab.round(6).tobytes(), ya.tolist(), embed_model))).hexdigest()[
             :12
         ]
-        return cls(clf, threshold, embed_model, len(y), [str(c) for c in clf.classes_], f"rf-{digest}", oof_p)
+        classes = [str(c) for c in clf.classes_]
+        return cls(clf, same_clf, threshold, embed_model, len(y), classes, f"rf-{digest}", oof_p)
 
     def proba(self, x_ab: np.ndarray, x_ba: np.ndarray) -> np.ndarray:
         """Orientation-averaged class probabilities, columns in ``self.classes`` order."""
@@ -149,10 +192,18 @@ class AlignmentModel:
         idx = [self.classes.index(swap(c)) for c in self.classes]
         return (p_ab + p_ba[:, idx]) / 2
 
+    def p_same(self, x_ab: np.ndarray, x_ba: np.ndarray) -> np.ndarray:
+        """Orientation-averaged P(same proposition) from the binary forest."""
+        if len(x_ab) == 0 or SAME not in self.same_clf.classes_:
+            return np.zeros(len(x_ab))
+        col = list(self.same_clf.classes_).index(SAME)
+        return (self.same_clf.predict_proba(x_ab)[:, col] + self.same_clf.predict_proba(x_ba)[:, col]) / 2
+
     def score(self, x_ab: np.ndarray, x_ba: np.ndarray, flips: list[bool]) -> list[Scored]:
+        rows, same = self.proba(x_ab, x_ba), self.p_same(x_ab, x_ba)
         return [
-            _decide(row, self.classes, self.threshold, f)
-            for row, f in zip(self.proba(x_ab, x_ba), flips, strict=True)
+            _decide(row, float(ps), self.classes, self.threshold, f)
+            for row, ps, f in zip(rows, same, flips, strict=True)
         ]
 
     def save(self, path: Path) -> None:
@@ -187,19 +238,24 @@ def veto(s: Scored) -> Scored:
     return Scored(best, float(others.get(best, 0.0)), s.probs, s.hedge_prob)
 
 
-def _decide(row: np.ndarray, classes: list[str], threshold: float, flip: bool) -> Scored:
-    probs = {c: float(p) for c, p in zip(classes, row, strict=True)}
-    p_same = probs.get(SAME, 0.0)
-    best = max(probs, key=lambda c: probs[c])
-    if best == SAME and p_same < threshold:
-        others = {c: p for c, p in probs.items() if c != SAME}
-        best = max(others, key=lambda c: others[c]) if others else OVERLAPPING
+def _decide(row: np.ndarray, p_same: float, classes: list[str], threshold: float, flip: bool) -> Scored:
+    """Same proposition when the binary forest's P(same) clears the cut, else the best other relation.
+
+    The reported probabilities are the binary P(same) and the multi-class shares of the rest.
+    """
+    multi = {c: float(p) for c, p in zip(classes, row, strict=True)}
+    rest = sum(p for c, p in multi.items() if c != SAME)
+    probs = {c: (1 - p_same) * p / rest if rest else 0.0 for c, p in multi.items() if c != SAME}
+    if p_same >= threshold or not probs:
+        best, conf = SAME, p_same
+    else:
+        best = max(probs, key=lambda c: probs[c])
+        conf = probs[best]
     relation = (INVERSE if flip else EQUIVALENT) if best == SAME else best
     out = dict(probs)
-    if flip:
-        out[INVERSE] = out.pop(SAME, 0.0)
-        out[EQUIVALENT] = 0.0
-    return Scored(relation, float(probs.get(best, 0.0)), out, p_same)
+    out[INVERSE if flip else EQUIVALENT] = p_same
+    out[EQUIVALENT if flip else INVERSE] = 0.0
+    return Scored(relation, float(conf), out, p_same)
 
 
 def _tune_threshold(p_same: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:

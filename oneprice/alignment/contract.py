@@ -36,6 +36,12 @@ class Contract:
     close: datetime | None
     rules_deadline: date | None = None  # the latest date the rules name (often the real deadline)
     venue: str = ""  # venues differ in conventions (Kalshi close times are a far "latest expiration")
+    competition: frozenset[str] = frozenset()  # named league, tournament or award show
+    award: str = ""  # award category ("best actress")
+    rank: int = 0  # finishing position asked for (1 = most seats / first place), 0 when none
+    disjunct: bool = False  # "X or another Democrat", "another party": a catch-all, wider than "X"
+    places: frozenset[str] = frozenset()  # countries, states and provinces named in the question
+    subject: str = ""  # the first name in the question
 
 
 def fold(text: str) -> str:
@@ -43,6 +49,36 @@ def fold(text: str) -> str:
     t = unicodedata.normalize("NFKD", text)
     t = "".join(c for c in t if not unicodedata.combining(c))
     return t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').replace("–", "-").lower()
+
+
+def canon(text: str) -> str:
+    """``fold`` plus one spelling for phrases with one meaning ("march madness", "ncaa tournament")."""
+    return _SYN_RX.sub(lambda m: _SYN[m.group(0)], fold(text))
+
+
+_SYN = dict(lx.SYNONYMS)
+_SYN_RX = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in _SYN) + r")(?![a-z0-9])")
+
+
+_AWARD = re.compile(r"\bbest ([a-z' -]+?)(?= at\b| in\b| for\b| award|\?|,|$)")
+_DISJ = re.compile(
+    r"\bor (another|any other|other)\b|\bor (a|an) [a-z]+ (nominee|candidate)\b"
+    r"|^(will )?(another|any other)\b|\b(on|in|by|from|for) (the )?any (country|state|team|party|nation)\b"
+)
+
+
+def _rank(q: str) -> int:
+    for rank, rx in lx.RANKS:
+        if re.search(rx, q):
+            return rank
+    return 0
+
+
+def _stages(q: str) -> frozenset[str]:
+    hits = _hits(q, lx.STAGES)
+    if "conference final" in q:  # "Western Conference Finals" is not "the Finals"
+        hits = (hits - {"final"}) | {"conference"}
+    return hits
 
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&.]*")
@@ -94,17 +130,30 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
     return v * mult.get((suffix or "").strip(), 1.0)
 
 
+def _subject(question: str) -> str:
+    """The first name in the question (its subject, usually): quoted text or a capitalised run."""
+    q = re.sub(
+        r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", "", question, flags=re.I
+    )
+    found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
+    for m in _CAPS.finditer(q):
+        words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
+        if words and not words[0][:1].isdigit():
+            found.append((m.start(), " ".join(words)))
+    return canon(min(found)[1]).strip() if found else ""
+
+
 def _entities(question: str) -> frozenset[str]:
     ents: set[str] = set()
     q = re.sub(
         r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", "", question, flags=re.I
     )
     for m in _QUOTED.finditer(q):
-        ents.add(fold(m.group(1)).strip())
+        ents.add(canon(m.group(1)).strip())
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
         if words:
-            ents.add(" ".join(words))
+            ents.add(canon(" ".join(words)))
     return frozenset(e for e in ents if e and not e.isdigit())
 
 
@@ -217,7 +266,7 @@ def parse(
     question: str, rules: str = "", close: datetime | None = None, venue: str = "", market_id: str = ""
 ) -> Contract:
     """Structured facets of one binary market."""
-    q = fold(question).strip()
+    q = canon(question).strip()
     r = fold(rules or "")
     ref_year = close.year if close else None
     years, months, days, deadline, window = _dates(q, ref_year)
@@ -241,7 +290,7 @@ def parse(
         days=frozenset(days),
         deadline=deadline,
         window=window,
-        stage=_hits(q, lx.STAGES),
+        stage=_stages(q),
         office=_hits(q, lx.OFFICES),
         party=_hits(q, lx.PARTIES),
         sources=_hits(r, lx.SOURCES),
@@ -250,4 +299,13 @@ def parse(
         close=close,
         rules_deadline=_rules_deadline(r),
         venue=venue.lower(),
+        competition=_hits(q, lx.COMPETITIONS),
+        award=(_AWARD.search(q) or _NO_AWARD).group(1).strip(),
+        rank=_rank(q),
+        disjunct=bool(_DISJ.search(q)),
+        places=_hits(q, lx.PLACES),
+        subject=_subject(question),
     )
+
+
+_NO_AWARD = re.match(r"()", "")  # an empty match: no award category

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from oneprice.alignment.contract import Contract, fold, parse
+from oneprice.alignment.contract import Contract, canon, fold, parse
 
 INF = math.inf
 
@@ -43,6 +44,27 @@ def _coverage(tokens: frozenset[str], text: str) -> float:
     if not tokens:
         return 1.0
     return sum(1 for t in tokens if t in text) / len(tokens)
+
+
+def _subject_sim(a: Contract, b: Contract, qa: str, qb: str) -> float:
+    """How well the two questions' subjects agree (1 when one names the other's); -1 when unknown."""
+    if not a.subject or not b.subject:
+        return -1.0
+    if a.subject in qb or b.subject in qa:
+        return 1.0
+    return fuzz.partial_ratio(a.subject, b.subject) / 100
+
+
+_STATE_SCHOOL = re.compile(r"\b([a-z]+) state\b")
+
+
+def _state_school(qa: str, qb: str) -> bool:
+    """A names "Michigan State" where B names plain "Michigan": two different teams."""
+    return any(
+        re.search(rf"\b{m}\b(?! state)", qb) and not re.search(rf"\b{m} state\b", qb)
+        for m in _STATE_SCHOOL.findall(qa)
+        if m not in ("the", "a", "united", "secretary", "of", "head", "nation")
+    )
 
 
 def polarity_flip(a: Contract, b: Contract) -> bool:
@@ -82,13 +104,14 @@ def effective_deadline(c: Contract) -> Any:
 HARD_CONFLICTS = (
     "year_conflict", "month_conflict", "day_conflict", "int_disjoint", "num_conflict", "dir_conflict",
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
-    "category_conflict", "eff_deadline_conflict",
+    "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
+    "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
 )  # fmt: skip
 
 
 def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0) -> dict[str, float]:
     """Directional features of (A, B); swapping A and B mirrors the directional ones."""
-    qa, qb = fold(a.question), fold(b.question)
+    qa, qb = canon(a.question), canon(b.question)
     ra, rb = fold(a.rules[:600]), fold(b.rules[:600])
     ea, eb = _ent_tokens(a), _ent_tokens(b)
     ia, ib = _interval(a), _interval(b)
@@ -142,8 +165,6 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "eff_deadline_conflict": float(_eff_gap(a, b) > 7.0),
         "eff_deadline_absdiff_log": math.log1p(_eff_gap(a, b)),
         "window_conflict": float(bool(a.window) and bool(b.window) and a.window != b.window),
-        "close_diff": _signed_days(a.close, b.close),
-        "close_absdiff_log": math.log1p(abs(_signed_days(a.close, b.close))),
         "rules_deadline_diff": _signed_days(a.rules_deadline, b.rules_deadline),
         "rules_deadline_absdiff_log": math.log1p(abs(_signed_days(a.rules_deadline, b.rules_deadline))),
         "rules_deadline_both": float(a.rules_deadline is not None and b.rules_deadline is not None),
@@ -155,8 +176,19 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "source_conflict": _conflict(a.sources, b.sources),
         "source_jacc": _jacc(a.sources, b.sources) if a.sources and b.sources else -1.0,
         "category_conflict": float(bool(a.category) and bool(b.category) and a.category != b.category),
-        "a_kalshi": float(a.venue.startswith("kalshi")),
-        "b_kalshi": float(b.venue.startswith("kalshi")),
+        "competition_conflict": _conflict(a.competition, b.competition),
+        "award_conflict": float(bool(a.award) and bool(b.award) and a.award != b.award),
+        "rank_conflict": float(bool(a.rank) and bool(b.rank) and a.rank != b.rank),
+        "rank_only_a": float(bool(a.rank) and not b.rank),
+        "rank_only_b": float(bool(b.rank) and not a.rank),
+        "disj_conflict": float(a.disjunct != b.disjunct),
+        "place_conflict": _conflict(a.places, b.places),
+        "place_asym": float(len(a.places ^ b.places)),
+        "competition_asym": float(len(a.competition ^ b.competition)),
+        "subject_sim": _subject_sim(a, b, qa, qb),
+        "school_conflict": float(_state_school(qa, qb) or _state_school(qb, qa)),
+        "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
+        "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
     }
     return f

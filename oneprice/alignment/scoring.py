@@ -84,15 +84,21 @@ def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool =
         [p.group or p.key for p in labeled],
         embedder.model_id,
         tune=tune,
+        open_rows=~hard_conflict(x_ab),
     )
+
+
+def hard_conflict(x_ab: np.ndarray) -> np.ndarray:
+    """Rows where a hard facet (period, bucket, office...) conflicts: never hedgeable."""
+    hard = [FEATURES.index(f) for f in HARD_CONFLICTS]
+    return np.asarray((x_ab[:, hard] > 0).any(axis=1), dtype=bool).reshape(len(x_ab))
 
 
 def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) -> list[Scored]:
     """Scores; a hedgeable call is vetoed when a hard facet (period, bucket, office...) conflicts."""
     x_ab, x_ba, flips = featurize(prep, pairs)
     scored = model.score(x_ab, x_ba, flips)
-    hard = [FEATURES.index(f) for f in HARD_CONFLICTS]
-    vetoed = [bool((row > 0).any()) for row in x_ab[:, hard]]
+    vetoed = hard_conflict(x_ab).tolist()
     return [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]
 
 

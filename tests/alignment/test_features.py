@@ -6,15 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oneprice.alignment.contract import parse
-from oneprice.alignment.features import FEATURES, facet_report, pair_features, polarity_flip
+from oneprice.alignment.features import FEATURES, HARD_CONFLICTS, facet_report, pair_features, polarity_flip
 
-DIRECTIONAL = {"deadline_diff", "close_diff"}
+DIRECTIONAL = {"deadline_diff"}
 MIRRORED = {
     ("int_a_in_b", "int_b_in_a"),
     ("ent_a_in_b", "ent_b_in_a"),
     ("tok_only_a", "tok_only_b"),
     ("num_only_a", "num_only_b"),
-    ("a_kalshi", "b_kalshi"),
+    ("rank_only_a", "rank_only_b"),
     ("tok_a_cov_b", "tok_b_cov_a"),
     ("rules_a", "rules_b"),
     ("deadline_only_a", "deadline_only_b"),
@@ -36,6 +36,85 @@ def test_adjacent_buckets_are_disjoint() -> None:
     a = parse("Will the SPD win 25-30% of the vote in the German election?")
     b = parse("Will the SPD win 20-24.9% of the vote in the German election?")
     assert pair_features(a, b, 0.9)["int_disjoint"] == 1.0
+
+
+def test_look_alikes_conflict_on_a_hard_facet() -> None:
+    """The audited look-alikes: each pair differs in one facet that rules out "same proposition"."""
+    cases = [
+        (
+            "rank_conflict",
+            (
+                "Will the AfD party win the most seats in the 2025 German Bundestag election?",
+                "Will AfD win the second most seats in the next German election?",
+            ),
+        ),
+        (
+            "competition_conflict",
+            (
+                "Will Manchester City win the Champions League?",
+                "Will Manchester City win the UEFA Europa League?",
+            ),
+        ),
+        (
+            "award_conflict",
+            (
+                "Will Conclave win Best Production Design at the Oscars?",
+                'Will "Conclave" win Best Picture at the 2025 Oscars?',
+            ),
+        ),
+        (
+            "disj_conflict",
+            (
+                "Will Kamala Harris or another Democrat win the Presidency?",
+                "Will Kamala Harris win the 2024 US Presidential Election?",
+            ),
+        ),
+        (
+            "disj_conflict",
+            (
+                "Will Trump impose tariffs on the any country sector in the first 100 days?",
+                "Will Trump impose tariffs on Brazil in the first 100 days?",
+            ),
+        ),
+        (
+            "stage_conflict",
+            (
+                "Will the Sacramento Kings win the NBA Western Conference Finals?",
+                "Will the Sacramento Kings win the 2025 NBA Finals?",
+            ),
+        ),
+        (
+            "window_day_conflict",
+            (
+                "Will the AP call the election by November 12?",
+                "Will the AP call the election on Nov 12, 2024?",
+            ),
+        ),
+        (
+            "school_conflict",
+            (
+                "Will the Michigan win the March Madness?",
+                "Will Michigan State win the 2025 NCAA Tournament?",
+            ),
+        ),
+        (
+            "place_conflict",
+            (
+                "Will the Greens win the most seats in the next Norwegian parliamentary election?",
+                "Will the Greens win the most seats in the next Ontario Parliamentary election?",
+            ),
+        ),
+    ]
+    for facet, (qa, qb) in cases:
+        f = pair_features(parse(qa), parse(qb), 0.9)
+        assert f[facet] == 1.0, (facet, qa, qb)
+        assert facet in HARD_CONFLICTS
+    same = pair_features(
+        parse("Will Karol Nawrocki win the 2025 Polish presidential election?"),
+        parse("Will Karol Nawrocki be the next President of Poland?"),
+        0.9,
+    )
+    assert not any(same[h] for h in HARD_CONFLICTS) and same["subject_sim"] == 1.0
 
 
 def test_different_months_conflict() -> None:

@@ -1,0 +1,51 @@
+"""Write a grouped held-out share of the shipped labels, for ``oneprice align eval --labels FILE``.
+
+Groups are connected components over Kalshi events and markets (``labels.with_groups``), so no event
+straddles the split; ``oneprice align eval --labels`` then also drops every training pair that shares a
+market or event with the file. The split is seeded and reproducible.
+
+    .venv/bin/python scripts/heldout_split.py --out /tmp/heldout.csv [--fraction 0.33] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import random
+from importlib import resources
+from pathlib import Path
+
+from oneprice.alignment.labels import read_pairs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--fraction", type=float, default=1 / 3)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    pairs, _ = read_pairs()
+    groups = sorted({p.group or p.key for p in pairs})
+    random.Random(args.seed).shuffle(groups)
+    held: set[str] = set()
+    n_held = 0
+    for g in groups:
+        if n_held >= args.fraction * len(pairs):
+            break
+        held.add(g)
+        n_held += sum(1 for p in pairs if (p.group or p.key) == g)
+    keys = {p.key for p in pairs if (p.group or p.key) in held}
+    raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
+    out = [r for r in rows if r["pair_key"] in keys]
+    with args.out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(out)
+    print(f"wrote {len(out)} of {len(rows)} labeled pairs ({len(held)} groups) to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
