@@ -60,7 +60,10 @@ _SYN = dict(lx.SYNONYMS)
 _SYN_RX = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in _SYN) + r")(?![a-z0-9])")
 
 
-_AWARD = re.compile(r"\bbest ([a-z' -]+?)(?= at\b| in\b| for\b| award|\?|,|$)")
+_AWARD = re.compile(
+    r"\bbest ([a-z' -]+?)(?= at\b| in\b| for\b| award|\?|,|$)"
+    r"|\bwin (?!the\b)([a-z' -]+?) at the (?:\d{4} )?(?:oscars|academy|bafta|golden globe|grammy|emmy|sag)"
+)
 _DISJ = re.compile(
     r"\bor (another|any other|other)\b|\bor (a|an) [a-z]+ (nominee|candidate)\b"
     r"|^(will )?(another|any other)\b|\b(on|in|by|from|for) (the )?any (country|state|team|party|nation)\b"
@@ -300,7 +303,7 @@ def parse(
         rules_deadline=_rules_deadline(r),
         venue=venue.lower(),
         competition=_hits(q, lx.COMPETITIONS),
-        award=(_AWARD.search(q) or _NO_AWARD).group(1).strip(),
+        award=_award(q),
         rank=_rank(q),
         disjunct=bool(_DISJ.search(q)),
         places=_hits(q, lx.PLACES),
@@ -308,4 +311,6 @@ def parse(
     )
 
 
-_NO_AWARD = re.match(r"()", "")  # an empty match: no award category
+def _award(q: str) -> str:
+    m = _AWARD.search(q)
+    return re.sub(r"^best ", "", (m.group(1) or m.group(2) or "").strip()) if m else ""

@@ -55,6 +55,7 @@ def _subject_sim(a: Contract, b: Contract, qa: str, qb: str) -> float:
     return fuzz.partial_ratio(a.subject, b.subject) / 100
 
 
+SUBJECT_MIN = 0.6  # subjects less alike than this name different things ("Atassut" and "Siumut")
 _STATE_SCHOOL = re.compile(r"\b([a-z]+) state\b")
 
 
@@ -106,6 +107,7 @@ HARD_CONFLICTS = (
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
     "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
+    "subject_conflict",
 )  # fmt: skip
 
 
@@ -186,6 +188,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "place_asym": float(len(a.places ^ b.places)),
         "competition_asym": float(len(a.competition ^ b.competition)),
         "subject_sim": _subject_sim(a, b, qa, qb),
+        "subject_conflict": float(0.0 <= _subject_sim(a, b, qa, qb) < SUBJECT_MIN),
         "school_conflict": float(_state_school(qa, qb) or _state_school(qb, qa)),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
