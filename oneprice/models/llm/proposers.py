@@ -60,7 +60,7 @@ class Proposer(ABC):
 
 @register_proposer("prompt_lookup")
 class PromptLookup(Proposer):
-    """n-gram prompt lookup: continue the longest earlier match of the context's suffix."""
+    """n-gram prompt lookup: continue the earliest longest match of the context's suffix."""
 
     max_ngram = 8
     min_ngram = 1
@@ -86,7 +86,9 @@ class PromptLookup(Proposer):
         best = int(length.max())
         if best < self.min_ngram:
             return Draft()
-        start = int(cands[np.nonzero(length == best)[0][-1]]) + 1  # most recent longest match
+        # the earliest longest match: agents restate their prompt, and the prompt comes first; a later
+        # match sits in the output's own repeated template (JSON keys), whose next value differs
+        start = int(cands[np.nonzero(length == best)[0][0]]) + 1
         cont = toks[start : min(start + k, n)].tolist()
         return Draft(cont, list(range(-1, len(cont) - 1)))
 
