@@ -79,7 +79,7 @@ def _rank(q: str) -> int:
 
 def _stages(q: str) -> frozenset[str]:
     hits = _hits(q, lx.STAGES)
-    if "conference final" in q:  # "Western Conference Finals" is not "the Finals"
+    if "conference final" in q or "conference championship" in q:  # not "the Finals"
         hits = (hits - {"final"}) | {"conference"}
     return hits
 

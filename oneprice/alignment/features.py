@@ -55,7 +55,25 @@ def _subject_sim(a: Contract, b: Contract, qa: str, qb: str) -> float:
     return fuzz.partial_ratio(a.subject, b.subject) / 100
 
 
-SUBJECT_MIN = 0.6  # subjects less alike than this name different things ("Atassut" and "Siumut")
+def _subject_conflict(a: Contract, b: Contract, qa: str, qb: str) -> bool:
+    """Each subject has a word the other market never mentions: "Andrea Gonzalez" and "Luisa Gonzalez",
+    "Atassut" and "Siumut". ("Kamala" and "Kamala Harris" do not conflict.)"""
+    if not a.subject or not b.subject:
+        return False
+    text_a, text_b = f"{qa} {fold(a.rules[:2000])}", f"{qb} {fold(b.rules[:2000])}"
+
+    def unmatched(subject: str, text: str, question: str) -> bool:
+        words = question.split()
+        return any(
+            len(w) >= 3
+            and not re.search(rf"\b{re.escape(w)}", question if len(w) < 5 else text)  # rules say "tie"
+            and not any(fuzz.ratio(w, x) >= 85 for x in words)  # "Capitols" and "Capitals"
+            for w in subject.split()
+        )
+
+    return unmatched(a.subject, text_b, qb) and unmatched(b.subject, text_a, qa)
+
+
 _STATE_SCHOOL = re.compile(r"\b([a-z]+) state\b")
 
 
@@ -188,7 +206,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "place_asym": float(len(a.places ^ b.places)),
         "competition_asym": float(len(a.competition ^ b.competition)),
         "subject_sim": _subject_sim(a, b, qa, qb),
-        "subject_conflict": float(0.0 <= _subject_sim(a, b, qa, qb) < SUBJECT_MIN),
+        "subject_conflict": float(_subject_conflict(a, b, qa, qb)),
         "school_conflict": float(_state_school(qa, qb) or _state_school(qb, qa)),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),

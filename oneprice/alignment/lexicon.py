@@ -349,6 +349,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("rate hike", "rate increase"),
     ("hike rates", "raise rates"),
     ("u.s.", "us"),
+    ("u.k.", "uk"),
     ("united states", "us"),
     ("donald trump", "trump"),
     ("first", "1st"),

@@ -105,6 +105,36 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
             ),
         ),
     ]
+    cases += [
+        (
+            "subject_conflict",
+            (
+                "Will Andrea González Náder win the 2025 Ecuadorian presidential election?",
+                "Will Luisa González win the 2025 Ecuadorian Presidential Election?",
+            ),
+        ),
+        (
+            "subject_conflict",
+            (
+                "Will Tie win Best Adapted Screenplay at the Oscars?",
+                'Will "Nickel Boys" win Best Adapted Screenplay at the 2025 Oscars?',
+            ),
+        ),
+        (
+            "stage_conflict",
+            (
+                "Will the Brooklyn Nets win the NBA Eastern Conference Championship?",
+                "Will the Brooklyn Nets win the 2025 NBA Finals?",
+            ),
+        ),
+        (
+            "place_conflict",
+            (
+                "Will Conservative win the next U.K. election?",
+                "Will the Conservative Party win the most seats in the next Canadian election?",
+            ),
+        ),
+    ]
     for facet, (qa, qb) in cases:
         f = pair_features(parse(qa), parse(qb), 0.9)
         assert f[facet] == 1.0, (facet, qa, qb)
@@ -115,6 +145,12 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
         0.9,
     )
     assert not any(same[h] for h in HARD_CONFLICTS) and same["subject_sim"] == 1.0
+    typo = pair_features(
+        parse("Will the Washington Capitols win the Stanley Cup Finals?"),
+        parse("Will the Washington Capitals win the 2025 Stanley Cup?"),
+        0.9,
+    )
+    assert not typo["subject_conflict"]
 
 
 def test_different_months_conflict() -> None:
