@@ -243,6 +243,15 @@ def facet_report(a: Contract, b: Contract) -> dict[str, dict[str, Any]]:
         "office": (a.office, b.office),
         "party": (a.party, b.party),
         "source": (a.sources, b.sources),
+        "competition": (a.competition, b.competition),
+        "award": (frozenset({a.award} - {""}), frozenset({b.award} - {""})),
+        "rank": (frozenset({a.rank} - {0}), frozenset({b.rank} - {0})),
+        "place": (a.places, b.places),
+        "subject": (frozenset({a.subject} - {""}), frozenset({b.subject} - {""})),
+        "catch_all": (
+            frozenset({"or another"} if a.disjunct else ()),
+            frozenset({"or another"} if b.disjunct else ()),
+        ),
     }
     out = {k: {"status": status(x, y), "a": show(x), "b": show(y)} for k, (x, y) in rows.items()}
     da, db = a.deadline, b.deadline

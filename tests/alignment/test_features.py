@@ -151,6 +151,11 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
         0.9,
     )
     assert not typo["subject_conflict"]
+    report = facet_report(
+        parse("Will the AfD party win the most seats in the 2025 German Bundestag election?"),
+        parse("Will AfD win the second most seats in the next German election?"),
+    )
+    assert report["rank"] == {"status": "conflict", "a": ["1"], "b": ["2"]}
 
 
 def test_different_months_conflict() -> None:
