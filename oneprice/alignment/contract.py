@@ -133,11 +133,12 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
     return v * mult.get((suffix or "").strip(), 1.0)
 
 
+_LEAD = re.compile(r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", re.I)
+
+
 def _subject(question: str) -> str:
     """The first name in the question (its subject, usually): quoted text or a capitalised run."""
-    q = re.sub(
-        r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", "", question, flags=re.I
-    )
+    q = _LEAD.sub("", question)
     found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
@@ -148,9 +149,7 @@ def _subject(question: str) -> str:
 
 def _entities(question: str) -> frozenset[str]:
     ents: set[str] = set()
-    q = re.sub(
-        r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", "", question, flags=re.I
-    )
+    q = _LEAD.sub("", question)
     for m in _QUOTED.finditer(q):
         ents.add(canon(m.group(1)).strip())
     for m in _CAPS.finditer(q):

@@ -46,20 +46,18 @@ def _market(
     return mk
 
 
-async def market_pages(
-    raw: RawPages, parse: ParseMarket, limit: int | None = None
-) -> AsyncIterator[Page[Market]]:
-    """Pages of markets parsed by ``parse(record, fetched_at)``."""
+async def _pages(
+    raw: RawPages, limit: int | None, fill: Callable[[Any, datetime, Page[Any], _Budget], None]
+) -> AsyncIterator[Page[Any]]:
+    """The page loop both streams share: ``fill`` parses one record into the page."""
     budget = _Budget(limit)
     async for rows, nxt in raw:
         ts = datetime.now(UTC)
-        page: Page[Market] = Page(cursor=nxt)
+        page: Page[Any] = Page(cursor=nxt)
         for rec in rows:
             if budget.spent:
                 break
-            mk = _market(partial(parse, rec, ts), page, budget)
-            if mk is not None:
-                page.items.append(mk)
+            fill(rec, ts, page, budget)
         if budget.spent:
             page.cursor = None
         yield page
@@ -67,32 +65,35 @@ async def market_pages(
             return
 
 
-async def event_pages(
+def market_pages(raw: RawPages, parse: ParseMarket, limit: int | None = None) -> AsyncIterator[Page[Market]]:
+    """Pages of markets parsed by ``parse(record, fetched_at)``."""
+
+    def fill(rec: Any, ts: datetime, page: Page[Any], budget: _Budget) -> None:
+        mk = _market(partial(parse, rec, ts), page, budget)
+        if mk is not None:
+            page.items.append(mk)
+
+    return _pages(raw, limit, fill)
+
+
+def event_pages(
     raw: RawPages, parse_event: Callable[[Any], Event], parse_market: ParseNested, limit: int | None = None
 ) -> AsyncIterator[Page[Event]]:
     """Pages of events with their nested ``markets`` list; ``limit`` counts markets."""
-    budget = _Budget(limit)
-    async for rows, nxt in raw:
-        ts = datetime.now(UTC)
-        page: Page[Event] = Page(cursor=nxt)
-        for rec in rows:
+
+    def fill(rec: Any, ts: datetime, page: Page[Any], budget: _Budget) -> None:
+        try:
+            ev = parse_event(rec)
+        except ParseError as exc:
+            page.rejects.append(exc)
+            return
+        markets: list[Market] = []
+        for m in rec.get("markets") or []:
             if budget.spent:
                 break
-            try:
-                ev = parse_event(rec)
-            except ParseError as exc:
-                page.rejects.append(exc)
-                continue
-            markets: list[Market] = []
-            for m in rec.get("markets") or []:
-                if budget.spent:
-                    break
-                mk = _market(partial(parse_market, m, ts, rec), page, budget)
-                if mk is not None:
-                    markets.append(mk)
-            page.items.append(replace(ev, markets=tuple(markets)))
-        if budget.spent:
-            page.cursor = None
-        yield page
-        if page.cursor is None:
-            return
+            mk = _market(partial(parse_market, m, ts, rec), page, budget)
+            if mk is not None:
+                markets.append(mk)
+        page.items.append(replace(ev, markets=tuple(markets)))
+
+    return _pages(raw, limit, fill)
