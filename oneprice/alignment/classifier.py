@@ -33,9 +33,9 @@ from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, INVERSE, OVERLAP
 
 log = logging.getLogger(__name__)
 SAME = EQUIVALENT  # the class that stands for "same proposition, up to polarity"
-BETA = 0.5
-MIN_THRESHOLD = 0.5
-ARTIFACT_FORMAT = 2
+TARGET_PRECISION = 0.95  # the hedge cut: the lowest P(same) whose out-of-fold precision reaches this
+REPEATS = 3  # out-of-fold passes the cut is tuned on
+ARTIFACT_FORMAT = 3
 OTHER = "other"  # the binary forest's negative class
 
 
@@ -76,48 +76,85 @@ class ForestPlusLinear:
         return p
 
 
-def _splits(groups: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _splits(groups: np.ndarray, n: int, seed: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped folds: GroupKFold (balanced) for ``seed`` None, else a seeded random grouping."""
     n = max(2, min(n, len(set(groups.tolist()))))
-    return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
+    if seed is None:
+        return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
+    uniq = sorted(set(groups.tolist()))
+    perm = np.random.default_rng(seed).permutation(len(uniq))
+    fold = dict(zip(uniq, (perm % n).tolist(), strict=True))
+    k = np.array([fold[g] for g in groups.tolist()])
+    return [(np.nonzero(k != i)[0], np.nonzero(k == i)[0]) for i in range(n)]
+
+
+class _Sigmoid:
+    """Platt scaling of one raw score: smooth and monotone, so no plateau swallows many pairs."""
+
+    def fit(self, raw: np.ndarray, hit: np.ndarray) -> _Sigmoid:
+        self.lr = LogisticRegression(C=1e4, max_iter=1000).fit(raw.reshape(-1, 1), hit.astype(int))
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self.lr.predict_proba(raw.reshape(-1, 1))[:, 1]
+        return out
 
 
 class CalibratedForest:
-    """A random forest with per-class isotonic calibration fitted on grouped out-of-fold scores."""
+    """A classifier with per-class calibration fitted on grouped out-of-fold scores.
 
-    def __init__(self, folds: int = 5, base: Callable[[], Any] = _base) -> None:
+    ``repeats`` out-of-fold passes over different groupings are pooled (``oof_raw_``, one block per
+    pass): a cut tuned on the pool depends less on how a few large event families fell into folds.
+    ``method`` is "isotonic" or "sigmoid" (Platt; monotone in the raw score).
+    """
+
+    def __init__(
+        self, folds: int = 5, base: Callable[[], Any] = _base, repeats: int = 1, method: str = "isotonic"
+    ) -> None:
         self.folds = folds
         self.base = base
+        self.repeats = repeats
+        self.method = method
         self.classes_: np.ndarray = np.array([])
-        self.oof_: np.ndarray = np.zeros((0, 0))  # calibrated out-of-fold probabilities
+        self.oof_raw_: np.ndarray = np.zeros((0, 0))  # raw out-of-fold scores, ``repeats`` blocks
+        self.oof_: np.ndarray = np.zeros((0, 0))  # the same, calibrated
         self._forest: Any = None
-        self._iso: list[IsotonicRegression] = []
+        self._cal: list[Any] = []
 
     def fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedForest:
         # one thread: small data, and oversubscribed OpenMP threads are an order of magnitude slower
         with threadpool_limits(1):
             return self._fit(x, y, groups)
 
+    def _oof(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int | None) -> np.ndarray:
+        raw = np.zeros((len(y), len(self.classes_)))
+        for tr, te in _splits(groups, self.folds, seed):
+            forest = self.base().fit(x[tr], y[tr])
+            cols = [list(self.classes_).index(c) for c in forest.classes_]
+            raw[np.ix_(te, np.asarray(cols, dtype=int))] = forest.predict_proba(x[te])
+        return raw
+
     def _fit(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> CalibratedForest:
         self.classes_ = np.array(sorted(set(y.tolist())), dtype=object)
         if len(self.classes_) < 2:
             raise ValueError("training needs at least two relations among the labels")
-        raw = np.zeros((len(y), len(self.classes_)))
-        for tr, te in _splits(groups, self.folds):
-            forest = self.base().fit(x[tr], y[tr])
-            cols = [list(self.classes_).index(c) for c in forest.classes_]
-            raw[np.ix_(te, np.asarray(cols, dtype=int))] = forest.predict_proba(x[te])
-        self._iso = [
-            IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
-                raw[:, k], (y == c).astype(float)
-            )
+        seeds = [None, *range(1, self.repeats)]
+        raw = np.vstack([self._oof(x, y, groups, s) for s in seeds])
+        ys = np.concatenate([y] * len(seeds))
+        self._cal = [
+            (
+                _Sigmoid()
+                if self.method == "sigmoid"
+                else IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            ).fit(raw[:, k], ys == c)
             for k, c in enumerate(self.classes_)
         ]
-        self.oof_ = self._calibrate(raw)
+        self.oof_raw_, self.oof_ = raw, self._calibrate(raw)
         self._forest = self.base().fit(x, y)
         return self
 
     def _calibrate(self, raw: np.ndarray) -> np.ndarray:
-        cal = np.column_stack([iso.predict(raw[:, k]) for k, iso in enumerate(self._iso)]) + 1e-6
+        cal = np.column_stack([c.predict(raw[:, k]) for k, c in enumerate(self._cal)]) + 1e-6
         return cal / cal.sum(axis=1, keepdims=True)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -168,15 +205,16 @@ class AlignmentModel:
         if len(set(ya[rows].tolist())) < 2:  # too few open pairs to learn from: use them all
             rows = np.ones(len(ya), dtype=bool)
         yb = np.where(ya[rows] == SAME, SAME, OTHER).astype(object)
-        same_clf = CalibratedForest(base=ForestPlusLinear).fit(
+        same_clf = CalibratedForest(base=ForestPlusLinear, repeats=REPEATS, method="sigmoid").fit(
             np.vstack([x_ab[rows], x_ba[rows]]), np.concatenate([yb, yb]), np.concatenate([g[rows], g[rows]])
         )
         threshold, oof_p = 0.5, None
         if tune:
             n = int(rows.sum())
             col = list(same_clf.classes_).index(SAME) if SAME in same_clf.classes_ else None
-            oof = (same_clf.oof_[:n, col] + same_clf.oof_[n:, col]) / 2 if col is not None else np.zeros(n)
-            threshold, oof_p = _tune_threshold(oof, ya[rows])
+            blocks = same_clf.oof_[:, col].reshape(-1, 2, n) if col is not None else np.zeros((1, 2, n))
+            oof = blocks.mean(axis=1).ravel()  # orientation-averaged, one block per out-of-fold pass
+            threshold, oof_p = _tune_threshold(oof, np.concatenate([ya[rows]] * len(blocks)))
         digest = hashlib.sha1(pickle.dumps((x_ab.round(6).tobytes(), ya.tolist(), embed_model))).hexdigest()[
             :12
         ]
@@ -259,23 +297,21 @@ def _decide(row: np.ndarray, p_same: float, classes: list[str], threshold: float
 
 
 def _tune_threshold(p_same: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
-    """The P(same) cut with the best out-of-fold F-beta (beta = 0.5: precision counts double).
+    """The lowest P(same) cut whose out-of-fold precision reaches ``TARGET_PRECISION``.
 
-    Cuts below ``MIN_THRESHOLD`` are never used, so a pair needs at least even odds to be hedgeable.
+    Precision comes first (a false match costs money); below that, every true pair let through counts.
+    The scores are pooled over several out-of-fold passes, so one lucky fold cannot move the cut much.
+    Where no cut reaches the target, the most precise cut is used.
     """
     truth = y == SAME
-    best: tuple[float, float, float] | None = None  # (f_beta, cut, precision)
-    b2 = BETA * BETA
-    for t in np.arange(MIN_THRESHOLD, 0.951, 0.025):
-        pred = p_same >= t
-        if pred.sum() == 0:
-            break
-        tp = float((pred & truth).sum())
-        prec, rec = tp / pred.sum(), tp / max(1, truth.sum())
-        fb = (1 + b2) * prec * rec / (b2 * prec + rec) if prec + rec else 0.0
-        if best is None or fb > best[0]:
-            best = (fb, float(t), prec)
-    if best is None:
+    order = np.argsort(-p_same, kind="stable")
+    s, hits = p_same[order], np.cumsum(truth[order])
+    last = np.r_[s[1:] < s[:-1], True]  # cut at each distinct score: everything at or above it
+    prec = (hits / np.arange(1, len(s) + 1))[last]
+    cuts = s[last]
+    if len(cuts) == 0:
         return 0.9, None
-    log.info("hedge threshold %.3f (out-of-fold precision %.3f)", best[1], best[2])
-    return best[1], best[2]
+    ok = np.nonzero(prec >= TARGET_PRECISION)[0]
+    k = int(ok[-1]) if len(ok) else int(np.argmax(prec))
+    log.info("hedge threshold %.3f (out-of-fold precision %.3f)", cuts[k], prec[k])
+    return float(cuts[k]), float(prec[k])

@@ -42,6 +42,7 @@ class Contract:
     disjunct: bool = False  # "X or another Democrat", "another party": a catch-all, wider than "X"
     places: frozenset[str] = frozenset()  # countries, states and provinces named in the question
     subject: str = ""  # the first name in the question
+    rules_subject: str = ""  # the name the rules open with, when the question omits it
 
 
 def fold(text: str) -> str:
@@ -145,6 +146,22 @@ def _subject(question: str) -> str:
         if words and not words[0][:1].isdigit():
             found.append((m.start(), " ".join(words)))
     return canon(min(found)[1]).strip() if found else ""
+
+
+_IF = re.compile(r"\s*If\s+")
+
+
+def _rules_subject(question: str, rules: str) -> str:
+    """The name a rules text opens with ("If Anora has won Best Film...") when the question omits it:
+    Kalshi's generic titles ("2025 BAFTA for Best Film?") put the outcome only in the rules."""
+    m = _IF.match(rules)
+    c = _CAPS.match(rules, m.end()) if m else None
+    if c is None:
+        return ""
+    words = [w for w in fold(c.group(0)).split() if w not in lx.CAP_STOP]
+    name = canon(" ".join(words)).strip()
+    q = canon(question)
+    return name if name and not any(re.search(rf"\b{re.escape(w)}\b", q) for w in name.split()) else ""
 
 
 def _entities(question: str) -> frozenset[str]:
@@ -307,6 +324,7 @@ def parse(
         disjunct=bool(_DISJ.search(q)),
         places=_hits(q, lx.PLACES),
         subject=_subject(question),
+        rules_subject=_rules_subject(question, rules or ""),
     )
 
 

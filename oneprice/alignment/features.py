@@ -57,9 +57,8 @@ def _subject_sim(a: Contract, b: Contract, qa: str, qb: str) -> float:
 
 def _subject_conflict(a: Contract, b: Contract, qa: str, qb: str) -> bool:
     """Each subject has a word the other market never mentions: "Andrea Gonzalez" and "Luisa Gonzalez",
-    "Atassut" and "Siumut". ("Kamala" and "Kamala Harris" do not conflict.)"""
-    if not a.subject or not b.subject:
-        return False
+    "Atassut" and "Siumut". ("Kamala" and "Kamala Harris" do not conflict.) A rules subject stands in
+    for a question that omits the name ("2025 BAFTA for Best Film?" whose rules say "If Anora has won")."""
     text_a, text_b = f"{qa} {fold(a.rules[:2000])}", f"{qb} {fold(b.rules[:2000])}"
 
     def unmatched(subject: str, text: str, question: str) -> bool:
@@ -71,7 +70,19 @@ def _subject_conflict(a: Contract, b: Contract, qa: str, qb: str) -> bool:
             for w in subject.split()
         )
 
-    return unmatched(a.subject, text_b, qb) and unmatched(b.subject, text_a, qa)
+    pairs = [(a.subject, b.subject), (a.rules_subject, b.subject), (a.subject, b.rules_subject)]
+    return any(x and y and unmatched(x, text_b, qb) and unmatched(y, text_a, qa) for x, y in pairs)
+
+
+_RELIST_DAYS = 7.0
+
+
+def _relisted(a: Contract, b: Contract) -> bool:
+    """One venue lists a proposition once per window: its two markets closing weeks apart are two
+    windows (this month's and next month's count), however alike their titles."""
+    if not a.venue or a.venue != b.venue or a.close is None or b.close is None:
+        return False
+    return abs((a.close - b.close).total_seconds()) > _RELIST_DAYS * 86400
 
 
 _STATE_SCHOOL = re.compile(r"\b([a-z]+) state\b")
@@ -125,7 +136,7 @@ HARD_CONFLICTS = (
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
     "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
-    "subject_conflict",
+    "subject_conflict", "relist_conflict",
 )  # fmt: skip
 
 
@@ -207,6 +218,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "competition_asym": float(len(a.competition ^ b.competition)),
         "subject_sim": _subject_sim(a, b, qa, qb),
         "subject_conflict": float(_subject_conflict(a, b, qa, qb)),
+        "relist_conflict": float(_relisted(a, b)),
         "school_conflict": float(_state_school(qa, qb) or _state_school(qb, qa)),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
@@ -247,7 +259,10 @@ def facet_report(a: Contract, b: Contract) -> dict[str, dict[str, Any]]:
         "award": (frozenset({a.award} - {""}), frozenset({b.award} - {""})),
         "rank": (frozenset({a.rank} - {0}), frozenset({b.rank} - {0})),
         "place": (a.places, b.places),
-        "subject": (frozenset({a.subject} - {""}), frozenset({b.subject} - {""})),
+        "subject": (
+            frozenset({a.subject, a.rules_subject} - {""}),
+            frozenset({b.subject, b.rules_subject} - {""}),
+        ),
         "catch_all": (
             frozenset({"or another"} if a.disjunct else ()),
             frozenset({"or another"} if b.disjunct else ()),
@@ -259,5 +274,11 @@ def facet_report(a: Contract, b: Contract) -> dict[str, dict[str, Any]]:
         "missing" if da is None or db is None else ("agree" if abs((da - db).days) <= 3 else "conflict")
     )
     out["deadline"] = {"status": dl_status, "a": show(da), "b": show(db)}
+    if a.venue and a.venue == b.venue and a.close is not None and b.close is not None:
+        out["listing"] = {
+            "status": "conflict" if _relisted(a, b) else "agree",
+            "a": show(a.close.date()),
+            "b": show(b.close.date()),
+        }
     out["polarity"] = {"status": "flipped" if polarity_flip(a, b) else "same", "a": a.negated, "b": b.negated}
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -156,6 +158,30 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
         parse("Will AfD win the second most seats in the next German election?"),
     )
     assert report["rank"] == {"status": "conflict", "a": ["1"], "b": ["2"]}
+
+
+def test_rules_subject_stands_in_for_a_generic_title() -> None:
+    kalshi = parse(
+        "2025 BAFTA for Best Film?", "If  Anora has won Best Film at the 78th BAFTA Awards, then..."
+    )
+    assert kalshi.rules_subject == "anora"
+    rules = "This market will resolve according to the film which wins the BAFTA for Best Film."
+    other = parse('Will "Conclave" win Best Film at the 2025 BAFTA Awards?', rules)
+    same = parse('Will "Anora" win Best Film at the 2025 BAFTA Awards?', rules)
+    assert pair_features(kalshi, other, 0.8)["subject_conflict"] == 1.0
+    assert pair_features(kalshi, same, 0.8)["subject_conflict"] == 0.0
+    # a name the question already carries is not a rules subject
+    assert parse("Will Mark Carney be PM?", "If Mark Carney is the next PM, then...").rules_subject == ""
+
+
+def test_one_venue_relisting_a_proposition_is_another_window() -> None:
+    q = "How many corporate bankruptcies will there be in month?"
+    nov, dec = datetime(2024, 12, 10, tzinfo=UTC), datetime(2025, 1, 10, tzinfo=UTC)
+    relisted = pair_features(parse(q, close=nov, venue="kalshi"), parse(q, close=dec, venue="kalshi"), 1.0)
+    assert relisted["relist_conflict"] == 1.0 and "relist_conflict" in HARD_CONFLICTS
+    # across venues close times follow each venue's conventions: no conflict from them alone
+    across = pair_features(parse(q, close=nov, venue="kalshi"), parse(q, close=dec, venue="polymarket"), 1.0)
+    assert across["relist_conflict"] == 0.0
 
 
 def test_different_months_conflict() -> None:

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oneprice.alignment.classifier import OTHER, SAME, TARGET_PRECISION, CalibratedForest, _tune_threshold
+
+
+def test_cut_is_the_lowest_score_that_keeps_precision() -> None:
+    scores = np.array([0.99, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5])
+    truth = np.array([SAME] * 19 + [OTHER] + [SAME] * 5 + [OTHER] * 3, dtype=object)
+    s = np.repeat(scores, [5, 5, 5, 5, 5, 1, 1, 1])[: len(truth)]
+    cut, prec = _tune_threshold(s, truth)
+    assert cut == 0.8 and prec is not None and prec >= TARGET_PRECISION
+    assert (truth[s >= 0.7] == SAME).mean() < TARGET_PRECISION  # one step lower breaks the target
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=60))
+def test_cut_meets_the_target_whenever_some_cut_does(rows: list[tuple[float, bool]]) -> None:
+    s = np.array([r[0] for r in rows])
+    truth = np.array([SAME if r[1] else OTHER for r in rows], dtype=object)
+    cut, prec = _tune_threshold(s, truth)
+    assert prec is not None and abs((truth[s >= cut] == SAME).mean() - prec) < 1e-9
+    reachable = any((truth[s >= c] == SAME).mean() >= TARGET_PRECISION for c in s)
+    assert (prec >= TARGET_PRECISION) == reachable
+
+
+def test_sigmoid_calibration_is_monotone_in_the_raw_score() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    y = np.where(x[:, 0] + 0.5 * rng.normal(size=300) > 0, SAME, OTHER).astype(object)
+    groups = np.array([f"g{i // 3}" for i in range(300)], dtype=object)
+    clf = CalibratedForest(repeats=2, method="sigmoid").fit(x, y, groups)
+    assert clf.oof_.shape == (600, 2)  # one block per out-of-fold pass
+    col = list(clf.classes_).index(SAME)
+    order = np.argsort(clf.oof_raw_[:, col])
+    assert np.all(np.diff(clf.oof_[order, col]) >= -1e-9)
