@@ -14,6 +14,7 @@ from oneprice.models.llm import kv
 from oneprice.models.llm.controller import Controller, CostModel, RequestSpec
 from oneprice.models.llm.loader import LoadedModel
 from oneprice.models.llm.metrics import SpecMetrics
+from oneprice.models.llm.packing import pack_linears
 from oneprice.models.llm.proposers import Proposer, make_proposers
 from oneprice.models.llm.sampling import SamplingParams, probs, sample
 from oneprice.models.llm.text import StopChecker
@@ -69,12 +70,19 @@ class Completion:
 class Engine:
     """One target model p, an optional draft model q, the proposers and the controller."""
 
-    def __init__(self, target: LoadedModel, draft: LoadedModel | None = None, method: str = "auto") -> None:
+    def __init__(
+        self, target: LoadedModel, draft: LoadedModel | None = None, method: str = "auto", pack: bool = True
+    ) -> None:
+        """``pack``: pre-pack the linear layers of p and q for CPU decoding (in place; see ``packing``)."""
         self.target = target
         self.draft = draft
         self.model: Any = target.model
         self.tokenizer: Any = target.tokenizer
-        self.vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
+        self.vocab_size = int(self.model.get_input_embeddings().weight.shape[0])
+        if pack:
+            for m in (target, draft):
+                if m is not None:
+                    pack_linears(m.model)
         self.proposers: dict[str, Proposer] = make_proposers(self)
         self.method = method
         self.controller: Controller | None = None
