@@ -45,6 +45,7 @@ class Scored:
     confidence: float
     probs: dict[str, float]
     hedge_prob: float
+    note: str = ""  # why a hedgeable score was refused, when it was
 
 
 def _base() -> RandomForestClassifier:
@@ -269,11 +270,12 @@ class AlignmentModel:
         return model
 
 
-def veto(s: Scored) -> Scored:
-    """The best relation other than "same proposition" (a hard facet conflict ruled it out)."""
+def veto(s: Scored, note: str = "a hard facet conflicts") -> Scored:
+    """The best relation other than "same proposition" (a hard facet conflict or a better partner
+    ruled it out)."""
     others = {c: p for c, p in s.probs.items() if c not in HEDGEABLE}
     best = max(others, key=lambda c: others[c]) if others else OVERLAPPING
-    return Scored(best, float(others.get(best, 0.0)), s.probs, s.hedge_prob)
+    return Scored(best, float(others.get(best, 0.0)), s.probs, s.hedge_prob, note)
 
 
 def _decide(row: np.ndarray, p_same: float, classes: list[str], threshold: float, flip: bool) -> Scored:

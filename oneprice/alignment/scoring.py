@@ -95,11 +95,52 @@ def hard_conflict(x_ab: np.ndarray) -> np.ndarray:
 
 
 def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) -> list[Scored]:
-    """Scores; a hedgeable call is vetoed when a hard facet (period, bucket, office...) conflicts."""
+    """Scores; a hedgeable call is vetoed when a hard facet (period, bucket, office...) conflicts, and
+    when it is not the clear best of its market's hedgeable partners on the other venue."""
     x_ab, x_ba, flips = featurize(prep, pairs)
     scored = model.score(x_ab, x_ba, flips)
     vetoed = hard_conflict(x_ab).tolist()
-    return [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]
+    scored = [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]
+    return one_partner(pairs, scored)
+
+
+CLEAR_MARGIN = 0.05  # how far a kept pair must lead its strongest still-free competitor
+
+
+def one_partner(pairs: Sequence[Pair], scored: list[Scored]) -> list[Scored]:
+    """At most one hedgeable partner per market and other venue (a greedy one-to-one matching).
+
+    Two markets of one venue are two propositions, so a market can be the same contract as one of
+    them at most. Hedgeable pairs are taken best P(same) first; a pair whose market is already taken
+    loses its call. A pair that leads a competitor still free at its turn by less than
+    ``CLEAR_MARGIN`` is ambiguous (the facets could not tell which is meant), and neither is kept.
+    """
+    order = sorted(
+        (k for k, s in enumerate(scored) if s.relation in HEDGEABLE), key=lambda k: -scored[k].hedge_prob
+    )
+    sides = {k: ((pairs[k][0].venue, pairs[k][0].market_id, pairs[k][1].venue),
+                 (pairs[k][1].venue, pairs[k][1].market_id, pairs[k][0].venue)) for k in order}  # fmt: skip
+    by_side: dict[tuple[str, str, str], list[int]] = {}
+    for k in order:
+        for side in sides[k]:
+            by_side.setdefault(side, []).append(k)
+    taken: set[tuple[str, str, str]] = set()
+    keep: set[int] = set()
+    notes: dict[int, str] = {}
+    for k in order:
+        if any(side in taken for side in sides[k]):
+            notes[k] = "a market of this pair has a better-scoring partner on the other venue"
+            continue
+        rivals = [
+            r for side in sides[k] for r in by_side[side] if r != k and not any(x in taken for x in sides[r])
+        ]
+        lead = scored[k].hedge_prob - max((scored[r].hedge_prob for r in rivals), default=0.0)
+        taken.update(sides[k])
+        if lead >= CLEAR_MARGIN:
+            keep.add(k)
+        else:
+            notes[k] = f"ambiguous: another partner scores within {CLEAR_MARGIN:.2f}"
+    return [veto(s, notes[k]) if k in notes else s for k, s in enumerate(scored)]
 
 
 def explain(prep: Prepared, a: Market, b: Market, scored: Scored) -> dict[str, object]:
@@ -110,6 +151,7 @@ def explain(prep: Prepared, a: Market, b: Market, scored: Scored) -> dict[str, o
     agreeing = sorted(k for k, v in facets.items() if v["status"] == "agree")
     return {
         "relation": scored.relation,
+        **({"refused_hedge": scored.note} if scored.note else {}),
         "cosine": round(float(prep.vectors[i] @ prep.vectors[j]), 4),
         "p_same_proposition": round(scored.hedge_prob, 4),
         "probs": {k: round(v, 4) for k, v in scored.probs.items()},

@@ -4,7 +4,17 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oneprice.alignment.classifier import OTHER, SAME, TARGET_PRECISION, CalibratedForest, _tune_threshold
+from oneprice.alignment.classifier import (
+    OTHER,
+    SAME,
+    TARGET_PRECISION,
+    CalibratedForest,
+    Scored,
+    _tune_threshold,
+)
+from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, UNRELATED
+from oneprice.alignment.scoring import one_partner
+from oneprice.core.types import Market
 
 
 def test_cut_is_the_lowest_score_that_keeps_precision() -> None:
@@ -36,3 +46,31 @@ def test_sigmoid_calibration_is_monotone_in_the_raw_score() -> None:
     col = list(clf.classes_).index(SAME)
     order = np.argsort(clf.oof_raw_[:, col])
     assert np.all(np.diff(clf.oof_[order, col]) >= -1e-9)
+
+
+def _m(venue: str, mid: str) -> Market:
+    return Market(venue=venue, market_id=mid, question=f"{venue} {mid}?")
+
+
+def _s(p: float) -> Scored:
+    return Scored(EQUIVALENT, p, {EQUIVALENT: p, UNRELATED: 1 - p}, p)
+
+
+def test_a_market_keeps_at_most_one_hedgeable_partner_per_venue() -> None:
+    k1, k2, p1, p2, p3 = (
+        _m("kalshi", "K1"),
+        _m("kalshi", "K2"),
+        _m("poly", "P1"),
+        _m("poly", "P2"),
+        _m("poly", "P3"),
+    )
+    pairs = [(k1, p1), (k1, p2), (k2, p2), (k2, p3)]
+    out = one_partner(pairs, [_s(0.97), _s(0.90), _s(0.95), _s(0.70)])
+    # K1-P1 wins; K1-P2 loses (K1 taken); K2-P2 is next; K2-P3 loses (K2 taken)
+    assert [o.relation for o in out] == [EQUIVALENT, UNRELATED, EQUIVALENT, UNRELATED]
+
+
+def test_a_near_tie_between_free_partners_keeps_neither() -> None:
+    sept5, film_a, film_b = _m("kalshi", "SEPT5"), _m("poly", "A"), _m("poly", "B")
+    out = one_partner([(sept5, film_a), (sept5, film_b)], [_s(0.90), _s(0.89)])
+    assert all(o.relation not in HEDGEABLE for o in out)
