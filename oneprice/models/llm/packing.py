@@ -84,7 +84,8 @@ def pack_linears(model: Any) -> int:
     if not ok:
         log.warning("packed linear disagrees with F.linear on this host; decoding with F.linear")
         return 0
-    for parent, name, child in spots:
+    setattr(spots[0][0], spots[0][1], first)  # already packed and checked
+    for parent, name, child in spots[1:]:
         setattr(parent, name, PackedLinear(child))
     log.info("packed %d linear layers for CPU decoding", len(spots))
     return len(spots)
