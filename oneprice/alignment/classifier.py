@@ -33,9 +33,13 @@ from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, INVERSE, OVERLAP
 
 log = logging.getLogger(__name__)
 SAME = EQUIVALENT  # the class that stands for "same proposition, up to polarity"
-TARGET_PRECISION = 0.95  # the hedge cut: the lowest P(same) whose out-of-fold precision reaches this
+# The hedge cut: the lowest P(same) whose out-of-fold precision reaches this. It sits above the 0.95 we
+# promise on unseen pairs: a cut chosen where the out-of-fold curve just touches its target is
+# optimistic there (the choice itself is fitted), and on held-out event families precision fell below
+# 0.95 on half the splits tuned to 0.95 exactly.
+TARGET_PRECISION = 0.97
 REPEATS = 3  # out-of-fold passes the cut is tuned on
-ARTIFACT_FORMAT = 3
+ARTIFACT_FORMAT = 4
 OTHER = "other"  # the binary forest's negative class
 
 

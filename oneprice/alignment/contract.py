@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -43,6 +44,8 @@ class Contract:
     places: frozenset[str] = frozenset()  # countries, states and provinces named in the question
     subject: str = ""  # the first name in the question
     rules_subject: str = ""  # the name the rules open with, when the question omits it
+    last_name: str = ""  # the last name in the question (its object: "vote for Robert F. Kennedy Jr.")
+    rules_year_end: date | None = None  # "before 2026" in the rules: the year's end, a coarse deadline
 
 
 def fold(text: str) -> str:
@@ -120,6 +123,15 @@ def _rules_deadline(r: str) -> date | None:
     return best
 
 
+_BEFORE_YEAR = re.compile(r"\bbefore (20\d\d)\b(?![,/-]\d)")
+
+
+def _rules_year_end(r: str) -> date | None:
+    """The last day before the year the rules say "before" ("before 2026": Dec 31, 2025)."""
+    years = [int(y) for y in _BEFORE_YEAR.findall(r[:3000])]
+    return date(max(years) - 1, 12, 31) if years else None
+
+
 def _month(name: str) -> int:
     return lx.MONTHS[name.lower().rstrip(".")[:3]]
 
@@ -137,18 +149,32 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
 _LEAD = re.compile(r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", re.I)
 
 
-def _subject(question: str) -> str:
-    """The first name in the question (its subject, usually): quoted text or a capitalised run."""
+def _names(question: str) -> list[tuple[int, str]]:
+    """Quoted text and capitalised runs of the question, with their positions."""
     q = _LEAD.sub("", question)
     found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
         if words and not words[0][:1].isdigit():
             found.append((m.start(), " ".join(words)))
-    return canon(min(found)[1]).strip() if found else ""
+    return sorted(found)
+
+
+def _subject(question: str) -> str:
+    """The first name in the question (its subject, usually)."""
+    found = _names(question)
+    return canon(found[0][1]).strip() if found else ""
+
+
+def _last_name(question: str) -> str:
+    """The last name in the question, when it has two or more (its object, usually)."""
+    found = _names(question)
+    return canon(found[-1][1]).strip() if len(found) > 1 else ""
 
 
 _IF = re.compile(r"\s*If\s+")
+# The outcome a Kalshi rules text opens with: "If AfD receives 10% or below share of the vote ..., then"
+_RULES_IF = re.compile(r"\s*if\s+(.{3,240}?),?\s+then\b")
 
 
 def _rules_subject(question: str, rules: str) -> str:
@@ -210,7 +236,7 @@ def _dates(q: str, ref_year: int | None) -> tuple[set[int], set[int], set[tuple[
                 deadline = date(yr, _month(md.group(1)), int(md.group(2)))
             elif my and yr:
                 mo = _month(my.group(1))
-                deadline = date(yr, mo, 1) if word == "before" else date(yr, mo, 28)
+                deadline = date(yr, mo, 1) if word == "before" else date(yr, mo, monthrange(yr, mo)[1])
         except ValueError:
             deadline = None
         if word == "before" and deadline is not None:  # "before 2026" covers 2025, "before May" April
@@ -218,6 +244,8 @@ def _dates(q: str, ref_year: int | None) -> tuple[set[int], set[int], set[tuple[
             years.add(prev.year)
             if months:
                 months.add(prev.month)
+            if year is None:  # "before Apr 2025" is "by March 31" (a year's end is left as it was)
+                deadline = prev
     return years, months, days, deadline, window
 
 
@@ -291,6 +319,10 @@ def parse(
     years, months, days, deadline, window = _dates(q, ref_year)
     nums, unit = _numbers(q)
     direction, lo, hi = _direction(q, nums)
+    clause = _RULES_IF.match(r)
+    if not nums and clause:  # a generic title ("What share of the vote will the AfD get?")
+        nums, unit = _numbers(canon(clause.group(1)))
+        direction, lo, hi = _direction(canon(clause.group(1)), nums)
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
     negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))
     return Contract(
@@ -325,6 +357,8 @@ def parse(
         places=_hits(q, lx.PLACES),
         subject=_subject(question),
         rules_subject=_rules_subject(question, rules or ""),
+        rules_year_end=_rules_year_end(r),
+        last_name=_last_name(question),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from oneprice.alignment.contract import Contract, canon, fold, parse
+from oneprice.alignment.fineprint import disjoint, fine_print, initials_match
 
 INF = math.inf
 
@@ -55,6 +56,9 @@ def _subject_sim(a: Contract, b: Contract, qa: str, qb: str) -> float:
     return fuzz.partial_ratio(a.subject, b.subject) / 100
 
 
+_PARTICLES = frozenset({"jr", "sr", "st", "fc", "cf", "sc", "de", "la", "le", "da", "du", "di", "mr", "dr"})
+
+
 def _subject_conflict(a: Contract, b: Contract, qa: str, qb: str) -> bool:
     """Each subject has a word the other market never mentions: "Andrea Gonzalez" and "Luisa Gonzalez",
     "Atassut" and "Siumut". ("Kamala" and "Kamala Harris" do not conflict.) A rules subject stands in
@@ -62,16 +66,25 @@ def _subject_conflict(a: Contract, b: Contract, qa: str, qb: str) -> bool:
     text_a, text_b = f"{qa} {fold(a.rules[:2000])}", f"{qb} {fold(b.rules[:2000])}"
 
     def unmatched(subject: str, text: str, question: str) -> bool:
+        subject, text, question = (t.replace(".", "") for t in (subject, text, question))  # "J.D." is "JD"
         words = question.split()
         return any(
-            len(w) >= 3
+            (len(w) >= 3 or (len(w) == 2 and w not in _PARTICLES))  # "AC Milan" is not "Inter Milan"
             and not re.search(rf"\b{re.escape(w)}", question if len(w) < 5 else text)  # rules say "tie"
             and not any(fuzz.ratio(w, x) >= 85 for x in words)  # "Capitols" and "Capitals"
             for w in subject.split()
         )
 
-    pairs = [(a.subject, b.subject), (a.rules_subject, b.subject), (a.subject, b.rules_subject)]
-    return any(x and y and unmatched(x, text_b, qb) and unmatched(y, text_a, qa) for x, y in pairs)
+    pairs = [
+        (a.subject, b.subject),
+        (a.rules_subject, b.subject),
+        (a.subject, b.rules_subject),
+        (a.last_name, b.last_name),
+    ]
+    return any(
+        x and y and unmatched(x, text_b, qb) and unmatched(y, text_a, qa) and not initials_match(x, y)
+        for x, y in pairs
+    )
 
 
 _RELIST_DAYS = 7.0
@@ -109,8 +122,20 @@ def polarity_flip(a: Contract, b: Contract) -> bool:
     return False
 
 
+_DEADLINE_DAYS = 7.0  # effective deadlines further apart than this are two windows
+_COARSE_DAYS = 31.0  # ... or this, where one is only a year's end ("before 2026" in the rules)
+
+
 def _eff_gap(a: Contract, b: Contract) -> float:
     return abs(_signed_days(effective_deadline(a), effective_deadline(b)))
+
+
+def _eff_conflict(a: Contract, b: Contract) -> bool:
+    """The two windows end apart. A year's end read from the rules is coarse: venues close such a
+    market on the period's last scheduled event (an FOMC meeting), weeks before Dec 31, so only a gap of
+    over a month counts there."""
+    coarse = any(c.rules_year_end is not None and effective_deadline(c) == c.rules_year_end for c in (a, b))
+    return _eff_gap(a, b) > (_COARSE_DAYS if coarse else _DEADLINE_DAYS)
 
 
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
@@ -122,12 +147,12 @@ def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
 
 def effective_deadline(c: Contract) -> Any:
     """The question's "by/before" deadline, else a non-Kalshi close date (Kalshi closes are a far 'latest
-    expiration'), else the latest date the rules name."""
+    expiration'), else the latest date the rules name, else the year's end the rules say "before"."""
     if c.deadline is not None and c.window == "by":  # "in 2025" names a period, not a deadline
         return c.deadline
     if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
         return c.close.date()
-    return c.rules_deadline
+    return c.rules_deadline or c.rules_year_end
 
 
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
@@ -136,7 +161,8 @@ HARD_CONFLICTS = (
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
     "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
-    "subject_conflict", "relist_conflict",
+    "subject_conflict", "relist_conflict", "honour_missing", "core_conflict", "nomination_missing",
+    "award_missing", "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path",
 )  # fmt: skip
 
 
@@ -177,7 +203,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "dir_conflict": float(bool(a.direction) and bool(b.direction) and not dir_same),
         "int_a_in_b": float(bool(ia and ib and _within(ia, ib))),
         "int_b_in_a": float(bool(ia and ib and _within(ib, ia))),
-        "int_disjoint": float(bool(ia and ib and (ia[1] < ib[0] or ib[1] < ia[0]))),
+        "int_disjoint": float(disjoint(ia, ib)),
         "unit_conflict": float(bool(a.unit) and bool(b.unit) and a.unit != b.unit),
         "qty_jacc": _jacc(a.quantity, b.quantity),
         "qty_conflict": _conflict(a.quantity, b.quantity),
@@ -193,7 +219,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "deadline_absdiff_log": math.log1p(abs(dl)),
         "deadline_only_a": float(a.deadline is not None and b.deadline is None),
         "deadline_only_b": float(b.deadline is not None and a.deadline is None),
-        "eff_deadline_conflict": float(_eff_gap(a, b) > 7.0),
+        "eff_deadline_conflict": float(_eff_conflict(a, b)),
         "eff_deadline_absdiff_log": math.log1p(_eff_gap(a, b)),
         "window_conflict": float(bool(a.window) and bool(b.window) and a.window != b.window),
         "rules_deadline_diff": _signed_days(a.rules_deadline, b.rules_deadline),
@@ -204,7 +230,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "office_conflict": _conflict(a.office, b.office),
         "office_asym": float(len(a.office ^ b.office)),
         "party_conflict": _conflict(a.party, b.party),
-        "source_conflict": _conflict(a.sources, b.sources),
+        "source_conflict": float(bool(a.sources) and bool(b.sources) and a.sources != b.sources),
         "source_jacc": _jacc(a.sources, b.sources) if a.sources and b.sources else -1.0,
         "category_conflict": float(bool(a.category) and bool(b.category) and a.category != b.category),
         "competition_conflict": _conflict(a.competition, b.competition),
@@ -223,11 +249,18 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
+        **fine_print(a, b, qa, qb),
     }
     return f
 
 
 FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+
+
+def hard_facets(a: Contract, b: Contract) -> list[str]:
+    """The hard facets on which A and B conflict (any one rules out "same proposition")."""
+    f = pair_features(a, b, 0.0)
+    return [h for h in HARD_CONFLICTS if f[h] > 0]
 
 
 def facet_report(a: Contract, b: Contract) -> dict[str, dict[str, Any]]:

@@ -75,6 +75,10 @@ STOP = frozenset(
 # Capitalised words that are not names.
 CAP_STOP = frozenset(
     [
+        "annual",  # a title's first word, capitalised as such: "Annual inflation above 2.4%?"
+        "monthly",
+        "weekly",
+        "quarterly",
         "will",
         "the",
         "a",
@@ -142,6 +146,9 @@ CAP_STOP = frozenset(
     ]
 )
 
+_RATE_WORDS = (
+    "interest rate", "fed funds", "rate cut", "rate hike", "cut rates", "raise rates", "bps", "basis point",
+)  # fmt: skip
 QUANTITIES: dict[str, tuple[str, ...]] = {
     "cpi": ("cpi", "inflation", "consumer price"),
     "core": ("core ",),
@@ -153,7 +160,7 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "payrolls": ("jobs", "payroll"),
     "unemployment": ("unemployment",),
     "gdp": ("gdp",),
-    "rates": ("interest rate", "fed funds", "rate cut", "rate hike", "bps", "basis points"),
+    "rates": _RATE_WORDS,
     "price": ("price", "close at", "open at", "trade at"),
     "temperature": ("temperature", "hottest", "°"),
     "vote_share": ("share of the vote", "of the vote", "of vote", "vote share", "popular vote"),
@@ -175,6 +182,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "semifinal": ("semifinal", "semi-final", "final four"),
     "quarterfinal": ("quarterfinal", "elite eight", "elite 8"),
     "sweet16": ("sweet 16", "sweet sixteen"),
+    "round_of_16": ("round of 16", "last 16"),
     "playoffs": ("playoff", "make the", "qualify"),
     "primary": ("primary", "primaries", "nominee", "nomination", "nominated"),
     "runoff": ("runoff", "second round", "2nd round", "run-off"),
@@ -338,7 +346,11 @@ COMPETITIONS: dict[str, tuple[str, ...]] = {
     "ballon_dor": ("ballon d'or",),
     "nobel": ("nobel",),
     "eurovision": ("eurovision",),
+    "person_of_the_year": ("person of the year",),
 }
+# Honours named by their title: a market about one is never the same as a market that never names it
+# (award shows are not among them: "Will 'Brat' win Album of the Year?" leaves the Grammys implicit).
+HONOURS = frozenset({"person_of_the_year", "nobel", "ballon_dor"})
 # Phrases with one meaning (whole words), mapped to one spelling before words are compared.
 SYNONYMS: tuple[tuple[str, str], ...] = (
     ("march madness", "ncaa tournament"),
@@ -381,6 +393,20 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("south korean", "south korea"),
     ("korean", "korea"),
     ("united kingdom", "uk"),
+    ("syrian", "syria"),
+    # month abbreviations ("may" is left alone: it is also a verb)
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sept", "september"),
+    ("sep", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
 )
 # Ordinal finishing positions ("win the second most seats", "finish 2nd", "runner-up"); the
 # question is canonical by then, so ordinals are spelled 1st, 2nd, 3rd.
@@ -412,3 +438,4 @@ _STATES = (
     "wisconsin", "wyoming",
 )  # fmt: skip
 PLACES: dict[str, tuple[str, ...]] = {p: (p + " ",) for p in _COUNTRIES + _STATES}
+PLACES["new york"] += ("nyc ",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,7 +11,14 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from oneprice.alignment.classifier import AlignmentModel, Scored, veto
 from oneprice.alignment.contract import Contract, parse
 from oneprice.alignment.embed import Embedder
-from oneprice.alignment.features import FEATURES, HARD_CONFLICTS, facet_report, pair_features, polarity_flip
+from oneprice.alignment.features import (
+    FEATURES,
+    HARD_CONFLICTS,
+    facet_report,
+    hard_facets,
+    pair_features,
+    polarity_flip,
+)
 from oneprice.alignment.labels import LabeledPair
 from oneprice.alignment.relations import HEDGEABLE
 from oneprice.core.types import Market
@@ -104,7 +112,14 @@ def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) ->
     return one_partner(pairs, scored)
 
 
-CLEAR_MARGIN = 0.05  # how far a kept pair must lead its strongest still-free competitor
+# How far a kept pair must lead its strongest still-free competitor, in log-odds: near certainty
+# 0.98 against 0.94 is a clear lead, 0.90 against 0.86 is not (a fixed gap in probability is not).
+CLEAR_MARGIN = 0.5
+
+
+def _logit(p: float) -> float:
+    q = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(q / (1 - q))
 
 
 def one_partner(pairs: Sequence[Pair], scored: list[Scored]) -> list[Scored]:
@@ -134,12 +149,13 @@ def one_partner(pairs: Sequence[Pair], scored: list[Scored]) -> list[Scored]:
         rivals = [
             r for side in sides[k] for r in by_side[side] if r != k and not any(x in taken for x in sides[r])
         ]
-        lead = scored[k].hedge_prob - max((scored[r].hedge_prob for r in rivals), default=0.0)
+        best_rival = max((scored[r].hedge_prob for r in rivals), default=0.0)
+        lead = _logit(scored[k].hedge_prob) - _logit(best_rival)
         taken.update(sides[k])
         if lead >= CLEAR_MARGIN:
             keep.add(k)
         else:
-            notes[k] = f"ambiguous: another partner scores within {CLEAR_MARGIN:.2f}"
+            notes[k] = f"ambiguous: another partner scores {best_rival:.2f} (within {CLEAR_MARGIN} log-odds)"
     return [veto(s, notes[k]) if k in notes else s for k, s in enumerate(scored)]
 
 
@@ -152,6 +168,7 @@ def explain(prep: Prepared, a: Market, b: Market, scored: Scored) -> dict[str, o
     return {
         "relation": scored.relation,
         **({"refused_hedge": scored.note} if scored.note else {}),
+        "conflicting_hard_facets": hard_facets(prep.contracts[i], prep.contracts[j]),
         "cosine": round(float(prep.vectors[i] @ prep.vectors[j]), 4),
         "p_same_proposition": round(scored.hedge_prob, 4),
         "probs": {k: round(v, 4) for k, v in scored.probs.items()},

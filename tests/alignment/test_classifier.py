@@ -19,8 +19,8 @@ from oneprice.core.types import Market
 
 def test_cut_is_the_lowest_score_that_keeps_precision() -> None:
     scores = np.array([0.99, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5])
-    truth = np.array([SAME] * 19 + [OTHER] + [SAME] * 5 + [OTHER] * 3, dtype=object)
-    s = np.repeat(scores, [5, 5, 5, 5, 5, 1, 1, 1])[: len(truth)]
+    truth = np.array([SAME] * 19 + [OTHER] + [SAME] * 30 + [OTHER] * 3, dtype=object)
+    s = np.repeat(scores, [10, 10, 10, 10, 10, 1, 1, 1])[: len(truth)]
     cut, prec = _tune_threshold(s, truth)
     assert cut == 0.8 and prec is not None and prec >= TARGET_PRECISION
     assert (truth[s >= 0.7] == SAME).mean() < TARGET_PRECISION  # one step lower breaks the target

@@ -36,9 +36,11 @@ def test_dollar_amount_is_not_a_year() -> None:
 @pytest.mark.parametrize(
     ("question", "deadline"),
     [
-        ("Will Trump impose tariffs on Mexico before March?", date(2025, 3, 1)),
-        ("Will a new country buy Bitcoin before 2026?", date(2026, 1, 1)),
-        ("Will Sam Altman be granted an equity stake in OpenAI before Jan 1, 2026?", date(2026, 1, 1)),
+        ("Will Trump impose tariffs on Mexico before March?", date(2025, 2, 28)),
+        ("Will a new country buy Bitcoin before 2026?", date(2026, 1, 1)),  # a year's end stays as it was
+        ("Will Sam Altman be granted an equity stake in OpenAI before Jan 1, 2026?", date(2025, 12, 31)),
+        ("Will the U.S. recognize Syria before Apr 2025?", date(2025, 3, 31)),
+        ("Will GDP grow by March 2025?", date(2025, 3, 31)),
         ("Will a new country buy Bitcoin in 2025?", date(2025, 12, 31)),
     ],
 )

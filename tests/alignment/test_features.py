@@ -130,6 +130,60 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
             ),
         ),
         (
+            "core_conflict",
+            (
+                "Will core inflation rise more than 0.3% in January?",
+                "Will monthly inflation increase by 0.3% in January?",
+            ),
+        ),
+        (
+            "honour_missing",
+            (
+                "Will Kamala Harris win the 2024 US Presidential Election?",
+                "Will Kamala Harris be Time Person of the Year in 2024?",
+            ),
+        ),
+        (
+            "nomination_missing",
+            (
+                "Will Trump formally nominate Matt Gaetz for Attorney General?",
+                "Will Matt Gaetz be Trump's Attorney General?",
+            ),
+        ),
+        (
+            "dir_one_sided",
+            ("Will 8+ Fed rate cuts happen in 2025?", "Will the Fed cut rates 8 times?"),
+        ),
+        (
+            "superlative_conflict",
+            (
+                "Will Alaska move right in the 2024 U.S. Presidential Election?",
+                "Will Alaska be the closest state in the Presidential election?",
+            ),
+        ),
+        (
+            "superlative_conflict",
+            (
+                "Will Colorado be the last state to be called by the AP?",
+                "Will Colorado be the closest state in the Presidential election?",
+            ),
+        ),
+        (
+            "subject_conflict",
+            ("Will AC Milan win the Champions League?", "Will Inter Milan win the UEFA Champions League?"),
+        ),
+        (
+            "month_one_sided",
+            ("Will CPI rise more than 3% in February 2025?", "Will inflation reach more than 3% in 2025?"),
+        ),
+        (
+            "subject_conflict",  # the objects differ: a vote on one nominee is not a vote on another
+            (
+                "Will Lisa Murkowski vote for Robert F. Kennedy Jr.?",
+                "Will Lisa Murkowski vote to confirm Tulsi Gabbard as Director of National Intelligence?",
+            ),
+        ),
+        (
             "place_conflict",
             (
                 "Will Conservative win the next U.K. election?",
@@ -158,6 +212,90 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
         parse("Will AfD win the second most seats in the next German election?"),
     )
     assert report["rank"] == {"status": "conflict", "a": ["1"], "b": ["2"]}
+
+
+def test_fine_print_that_keeps_the_same_contract() -> None:
+    """The new facets leave true equivalents alone: initials, "nominee" against "primary", award shows
+    a title leaves implicit, above/below of one threshold (an inverse pair, not disjoint buckets)."""
+    pairs = [
+        (
+            "Will every Republican Senator vote for Robert F. Kennedy Jr.?",
+            "Will every Republican Senator vote to confirm RFK Jr?",
+        ),
+        (
+            "Will Brad Lander be the nominee for the NYC Mayorship for the Democratic party in 2025?",
+            "Will Brad Lander win the Democratic Primary for Mayor of New York City?",
+        ),
+        ("Will Brat win Album of the Year at the Grammys?", "Will 'BRAT' win Album of the Year?"),
+        (
+            "Will J.D. Vance win the 2028 US Presidential Election?",
+            "Will JD Vance win the 2028 US presidential election?",
+        ),
+        ("Will Bitcoin be above $100,000 on Dec 31?", "Will Bitcoin be below $100,000 on Dec 31?"),
+        (
+            "Will Wisconsin be the closest state?",
+            "Will Wisconsin be the closest state in the Presidential election?",
+        ),
+    ]
+    for qa, qb in pairs:
+        f = pair_features(parse(qa), parse(qb), 0.9)
+        assert not [h for h in HARD_CONFLICTS if f[h]], (qa, qb)
+
+
+def test_a_generic_title_takes_its_bucket_from_the_rules() -> None:
+    """Kalshi's "What share of the vote will the SPD get?" names its bucket only in the rules; the
+    bucket next to it on another venue shares an edge and no value."""
+    kalshi = parse(
+        "What share of the vote will the SPD get in the German election?",
+        "If SPD receives 25% to 30% share of the vote in the 2025 federal German election, then the market "
+        "resolves to Yes.",
+    )
+    assert (kalshi.direction, kalshi.lo, kalshi.hi, kalshi.unit) == ("range", 25.0, 30.0, "%")
+    poly = parse("Will the SPD win 20-25% of the vote in the German election?")
+    assert pair_features(kalshi, poly, 0.9)["int_disjoint"] == 1.0
+    same = parse("Will the SPD win 25-30% of the vote in the German election?")
+    assert pair_features(kalshi, same, 0.9)["int_disjoint"] == 0.0
+
+
+def test_rules_year_end_is_a_coarse_deadline() -> None:
+    """ "before 2026" in Kalshi rules ends the window at the year's end: a market closing at an October
+    election is another window; one closing at the year's last FOMC meeting, three weeks early, is not."""
+    kalshi_close = datetime(2026, 1, 1, tzinfo=UTC)
+    pm = parse(
+        "Will Mark Carney be the next Prime Minister of Canada?",
+        "If Mark Carney is the next Prime Minister of Canada before 2026, then the market resolves to Yes.",
+        kalshi_close,
+        "kalshi",
+    )
+    poly_pm = parse(
+        "Will Mark Carney be the next Canadian Prime Minister?",
+        "",
+        datetime(2025, 10, 20, tzinfo=UTC),
+        "polymarket",
+    )
+    assert pair_features(pm, poly_pm, 0.9)["eff_deadline_conflict"] == 1.0
+    fed = parse(
+        "Will the Fed cut rates 7 times?",
+        "If the Fed cuts 7 times before 2026, the market resolves to Yes.",
+        kalshi_close,
+        "kalshi",
+    )
+    poly_fed = parse(
+        "Will 7 Fed rate cuts happen in 2025?", "", datetime(2025, 12, 10, tzinfo=UTC), "polymarket"
+    )
+    assert pair_features(fed, poly_fed, 0.9)["eff_deadline_conflict"] == 0.0
+
+
+def test_rules_with_a_second_way_to_yes_are_wider() -> None:
+    kalshi = parse(
+        "Will a no-confidence motion pass against Trudeau before Apr 2025?",
+        "If there is a successful vote of no confidence in the Prime Minister of Canada, or he resigns, "
+        "before Apr 1, 2025, then the market resolves to Yes.",
+    )
+    poly = parse("Trudeau no confidence motion passes before April?", "A motion of no confidence passes.")
+    assert pair_features(kalshi, poly, 0.9)["extra_path"] == 1.0
+    said = parse("Trudeau no confidence motion passes or he resigns before April?", "")
+    assert pair_features(kalshi, said, 0.9)["extra_path"] == 0.0
 
 
 def test_rules_subject_stands_in_for_a_generic_title() -> None:

@@ -92,6 +92,8 @@ def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with
     # every stored match explains itself
     m = alignment.list_matches(url=url, limit=1)[0]
     assert m["explanation"]["facets"] and "p_same_proposition" in m["explanation"]
+    hedged = alignment.list_matches(relations=["equivalent", "inverse"], url=url)
+    assert hedged and not [x for x in hedged if x["explanation"]["conflicting_hard_facets"]]
 
     # re-run: idempotent; decisions survive; a rejected pair is not proposed again
     target = alignment.list_matches(relations=["equivalent"], url=url, limit=2)

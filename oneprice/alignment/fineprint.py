@@ -1,0 +1,99 @@
+"""Fine-print facets: what two look-alike questions differ on once their rules are read.
+
+Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure or honour only one
+market names, a superlative role, a month's window against a year's, a second way to Yes in the rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from oneprice.alignment import lexicon as lx
+from oneprice.alignment.contract import Contract, canon, fold
+
+
+def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
+    """The fine-print features of (A, B), symmetric; ``qa`` and ``qb`` are the canonical questions."""
+    na, nb = frozenset(a.numbers), frozenset(b.numbers)
+    return {
+        "dir_one_sided": float(bool(na & nb) and bool(a.direction) != bool(b.direction)),
+        "superlative_conflict": float(_superlatives(qa) != _superlatives(qb)),
+        "month_one_sided": float(_month_one_sided(a, b)),
+        "extra_path": float(_extra_path(a, b) or _extra_path(b, a)),
+        "honour_missing": _one_sided(a, b, lx.COMPETITIONS, lx.HONOURS),
+        "core_conflict": _one_sided(a, b, lx.QUANTITIES, frozenset({"core"})),
+        # "be the nominee" and "win the primary" are one race
+        "nomination_missing": _one_sided(a, b, lx.QUANTITIES, frozenset({"nomination"}))
+        * float(not (a.stage & b.stage)),
+        "award_missing": float(_award_missing(a, b) or _award_missing(b, a)),
+    }
+
+
+def disjoint(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """No value satisfies both. Adjacent buckets that share only an edge ("20-25%" and "25-30%",
+    "10% or below" and "10-15%") are disjoint too: venues split buckets at the edge. ("Above 100" and
+    "below 100" are not: they are one threshold's two sides, an inverse pair.)"""
+    if a is None or b is None:
+        return False
+    tol = 1e-9 + 1e-6 * max(1.0, *(abs(x) for x in (*a, *b) if math.isfinite(x)))
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    bounded = all(map(math.isfinite, a)) or all(map(math.isfinite, b))
+    return overlap < -tol or (abs(overlap) <= tol and bounded and a[1] - a[0] > tol and b[1] - b[0] > tol)
+
+
+def _unmentioned(names: frozenset[str], table: dict[str, tuple[str, ...]], other: Contract) -> bool:
+    """One of ``names`` (a competition, a "core" measure) appears nowhere in the other market's question
+    or rules: "be Time Person of the Year" against "win the election", "core inflation" against CPI."""
+    text = f" {canon(other.question)} {fold(other.rules[:3000])} "
+    return any(not any(w.strip() in text for w in table[k]) for k in names)
+
+
+def _one_sided(a: Contract, b: Contract, table: dict[str, tuple[str, ...]], keys: frozenset[str]) -> float:
+    """A facet value of ``keys`` named by one market and never mentioned by the other."""
+    ka, kb = (a.quantity | a.competition) & keys, (b.quantity | b.competition) & keys
+    return float(_unmentioned(ka - kb, table, b) or _unmentioned(kb - ka, table, a))
+
+
+def _award_missing(a: Contract, b: Contract) -> bool:
+    """A asks for one award category ("Best Picture") that B neither names nor mentions."""
+    text = f" {canon(b.question)} {fold(b.rules[:3000])} "
+    return bool(a.award) and not b.award and a.award not in text
+
+
+def initials_match(x: str, y: str) -> bool:
+    """One name abbreviates the other: "rfk jr" and "robert f kennedy jr"."""
+
+    def abbreviates(short: str, long: str) -> bool:
+        initials = "".join(w[0] for w in long.split())
+        return any(len(w) >= 2 and w in initials for w in short.split() if len(w) < len(long.split()) + 1)
+
+    return abbreviates(x, y) or abbreviates(y, x)
+
+
+_SUPERLATIVE = re.compile(
+    r"\b(\w+est|last|1st|tipping[- ]point) "
+    r"(state|district|county|country|team|party|candidate|leader|person|company|city)\b"
+)
+
+
+def _superlatives(q: str) -> frozenset[str]:
+    """Superlative roles ("the closest state", "the last state called"): a market on one role is not a
+    market on another, nor on a plain outcome ("Alaska moves right")."""
+    return frozenset(m.group(1) for m in _SUPERLATIVE.finditer(q))
+
+
+_OR_PATH = re.compile(r",? or (?:if )?(?:he|she|they|it) (\w{4,})")
+
+
+def _extra_path(a: Contract, b: Contract) -> bool:
+    """A's rules add a second way to resolve Yes ("a vote of no confidence ..., or he resigns") that B
+    never mentions: A is the wider contract."""
+    text = f" {canon(b.question)} {fold(b.rules[:3000])} "
+    return any(w[:5] not in text for w in _OR_PATH.findall(fold(a.rules[:600])))
+
+
+def _month_one_sided(a: Contract, b: Contract) -> bool:
+    """One question names a month ("CPI in February 2025", "before April 2025"), the other only a year or
+    nothing: a month's window against a year's."""
+    return bool(a.months) != bool(b.months) and bool(a.years or b.years) and not (a.days or b.days)
