@@ -20,31 +20,36 @@ from pathlib import Path
 from oneprice.alignment.labels import read_pairs
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--fraction", type=float, default=1 / 3)
-    ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
+def write_split(out: Path, seed: int = 7, fraction: float = 1 / 3) -> str:
+    """Write the held-out share for ``seed`` to ``out``; a line saying what was written."""
     pairs, _ = read_pairs()
     groups = sorted({p.group or p.key for p in pairs})
-    random.Random(args.seed).shuffle(groups)
+    random.Random(seed).shuffle(groups)
     held: set[str] = set()
     n_held = 0
     for g in groups:
-        if n_held >= args.fraction * len(pairs):
+        if n_held >= fraction * len(pairs):
             break
         held.add(g)
         n_held += sum(1 for p in pairs if (p.group or p.key) == g)
     keys = {p.key for p in pairs if (p.group or p.key) in held}
     raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
     rows = list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
-    out = [r for r in rows if r["pair_key"] in keys]
-    with args.out.open("w", newline="", encoding="utf-8") as fh:
+    kept = [r for r in rows if r["pair_key"] in keys]
+    with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(out)
-    print(f"wrote {len(out)} of {len(rows)} labeled pairs ({len(held)} groups) to {args.out}")
+        w.writerows(kept)
+    return f"wrote {len(kept)} of {len(rows)} labeled pairs ({len(held)} groups) to {out}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--fraction", type=float, default=1 / 3)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    print(write_split(args.out, args.seed, args.fraction))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _stages(q: str) -> frozenset[str]:
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&.]*")
 _QUOTED = re.compile(r"[\"']([^\"']{2,60})[\"']")
 _CAPS = re.compile(
-    r"(?:[A-Z][\w&.'-]*|\d+(?:st|nd|rd|th))(?:\s+(?:of|the|de|and|&|van|von)?\s*[A-Z][\w&.'-]*)*"
+    r"(?:[A-Z][\w&.'/-]*|\d+(?:st|nd|rd|th))(?:\s+(?:of|the|de|and|&|van|von)?\s*[A-Z][\w&.'/-]*)*"
 )
 _NUM = re.compile(
     r"(?<![\w.])(-?\$?-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\$?-?\d+(?:\.\d+)?)\s*(%|°c|°f|°|k\b|m\b|b\b|bps\b|"
@@ -174,6 +174,7 @@ def _last_name(question: str) -> str:
 
 _IF = re.compile(r"\s*If\s+")
 # The outcome a Kalshi rules text opens with: "If AfD receives 10% or below share of the vote ..., then"
+_YES_NO = re.compile(r"\s*(will|is|are|does|do|did|can|has|have|would|could)\b")  # a stated proposition
 _RULES_IF = re.compile(r"\s*if\s+(.{3,240}?),?\s+then\b")
 
 
@@ -320,7 +321,7 @@ def parse(
     nums, unit = _numbers(q)
     direction, lo, hi = _direction(q, nums)
     clause = _RULES_IF.match(r)
-    if not nums and clause:  # a generic title ("What share of the vote will the AfD get?")
+    if not nums and clause and not _YES_NO.match(q):  # a generic title ("What share of the vote ...?")
         nums, unit = _numbers(canon(clause.group(1)))
         direction, lo, hi = _direction(canon(clause.group(1)), nums)
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)

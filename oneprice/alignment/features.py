@@ -163,6 +163,7 @@ HARD_CONFLICTS = (
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
     "subject_conflict", "relist_conflict", "honour_missing", "core_conflict", "nomination_missing",
     "award_missing", "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path",
+    "stage_one_sided", "threshold_one_sided",
 )  # fmt: skip
 
 

@@ -1,7 +1,11 @@
 """Fine-print facets: what two look-alike questions differ on once their rules are read.
 
-Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure or honour only one
-market names, a superlative role, a month's window against a year's, a second way to Yes in the rules.
+Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure, honour, award
+category or nomination only one market names, a superlative role, a month's window against a year's,
+a round short of the whole contest against a plain "win", a threshold only one market sets or only one
+gives a direction, a second way to Yes in the rules. Each was checked
+against the shipped labels: it rules out non-hedgeable pairs and no labeled equivalent (save one
+disputed "first 100 days" against "before March" window).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
     na, nb = frozenset(a.numbers), frozenset(b.numbers)
     return {
         "dir_one_sided": float(bool(na & nb) and bool(a.direction) != bool(b.direction)),
+        "threshold_one_sided": float(_threshold(a) != _threshold(b) and not (na and nb)),
         "superlative_conflict": float(_superlatives(qa) != _superlatives(qb)),
         "month_one_sided": float(_month_one_sided(a, b)),
         "extra_path": float(_extra_path(a, b) or _extra_path(b, a)),
@@ -27,7 +32,16 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
         "nomination_missing": _one_sided(a, b, lx.QUANTITIES, frozenset({"nomination"}))
         * float(not (a.stage & b.stage)),
         "award_missing": float(_award_missing(a, b) or _award_missing(b, a)),
+        # a round short of the whole thing ("the 1st round", "the primary") against a plain "win X"
+        "stage_one_sided": float(
+            bool(a.stage - {"final"}) != bool(b.stage - {"final"}) and not (a.stage & b.stage)
+        ),
     }
+
+
+def _threshold(c: Contract) -> bool:
+    """The question sets a threshold or bucket on a number ("more than 1000 cases", "10-15%")."""
+    return bool(c.numbers) and c.direction in ("above", "below", "range")
 
 
 def disjoint(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:

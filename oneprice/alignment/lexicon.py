@@ -184,7 +184,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "sweet16": ("sweet 16", "sweet sixteen"),
     "round_of_16": ("round of 16", "last 16"),
     "playoffs": ("playoff", "make the", "qualify"),
-    "primary": ("primary", "primaries", "nominee", "nomination", "nominated"),
+    "primary": ("primary", "primaries", "nominee", "nomination"),
     "runoff": ("runoff", "second round", "2nd round", "run-off"),
     "first_round": ("first round", "1st round"),
     "seed": ("seed",),

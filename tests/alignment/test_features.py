@@ -173,6 +173,17 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
             ("Will AC Milan win the Champions League?", "Will Inter Milan win the UEFA Champions League?"),
         ),
         (
+            "stage_one_sided",
+            (
+                "Will Crin Antonescu win the 2024 Romanian presidential election?",
+                "Will Crin Antonescu win the most votes in the 1st round of the Romanian election?",
+            ),
+        ),
+        (
+            "threshold_one_sided",
+            ("Bird flu pandemic in 2024?", "Will there be more than 1000 bird flu cases in 2024?"),
+        ),
+        (
             "month_one_sided",
             ("Will CPI rise more than 3% in February 2025?", "Will inflation reach more than 3% in 2025?"),
         ),
@@ -227,6 +238,8 @@ def test_fine_print_that_keeps_the_same_contract() -> None:
             "Will Brad Lander win the Democratic Primary for Mayor of New York City?",
         ),
         ("Will Brat win Album of the Year at the Grammys?", "Will 'BRAT' win Album of the Year?"),
+        ("Will Arsenal win the Premier League?", "Will Arsenal win the 2024-25 Premier League title?"),
+        ("Will GTA 6 be released by Dec 31, 2025?", "Will GTA 6 be released in 2025?"),
         (
             "Will J.D. Vance win the 2028 US Presidential Election?",
             "Will JD Vance win the 2028 US presidential election?",
@@ -255,6 +268,9 @@ def test_a_generic_title_takes_its_bucket_from_the_rules() -> None:
     assert pair_features(kalshi, poly, 0.9)["int_disjoint"] == 1.0
     same = parse("Will the SPD win 25-30% of the vote in the German election?")
     assert pair_features(kalshi, same, 0.9)["int_disjoint"] == 0.0
+    # a title that states its proposition keeps its own numbers (none): the rules' are its resolution data
+    stated = parse("Will 2025 be the hottest year on record?", "If the index for 2025 is above 1.17, then...")
+    assert stated.numbers == () and stated.direction == ""
 
 
 def test_rules_year_end_is_a_coarse_deadline() -> None:
