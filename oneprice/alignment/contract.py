@@ -7,6 +7,7 @@ import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from oneprice.alignment import lexicon as lx
 
@@ -48,6 +49,7 @@ class Contract:
     rules_year_end: date | None = None  # "before 2026" in the rules: the year's end, a coarse deadline
 
 
+@lru_cache(maxsize=1 << 15)  # pair features fold the same rules texts many times over
 def fold(text: str) -> str:
     """Lowercase, strip accents, normalise quotes and dashes."""
     t = unicodedata.normalize("NFKD", text)
@@ -55,6 +57,7 @@ def fold(text: str) -> str:
     return t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').replace("–", "-").lower()
 
 
+@lru_cache(maxsize=1 << 15)
 def canon(text: str) -> str:
     """``fold`` plus one spelling for phrases with one meaning ("march madness", "ncaa tournament")."""
     return _SYN_RX.sub(lambda m: _SYN[m.group(0)], fold(text))
