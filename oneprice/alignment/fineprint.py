@@ -39,6 +39,11 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
     }
 
 
+def _text(c: Contract) -> str:
+    """What a market says, question and rules, as facets are searched for in it."""
+    return f" {canon(c.question)} {fold(c.rules[:3000])} "
+
+
 def _threshold(c: Contract) -> bool:
     """The question sets a threshold or bucket on a number ("more than 1000 cases", "10-15%")."""
     return bool(c.numbers) and c.direction in ("above", "below", "range")
@@ -59,7 +64,7 @@ def disjoint(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bo
 def _unmentioned(names: frozenset[str], table: dict[str, tuple[str, ...]], other: Contract) -> bool:
     """One of ``names`` (a competition, a "core" measure) appears nowhere in the other market's question
     or rules: "be Time Person of the Year" against "win the election", "core inflation" against CPI."""
-    text = f" {canon(other.question)} {fold(other.rules[:3000])} "
+    text = _text(other)
     return any(not any(w.strip() in text for w in table[k]) for k in names)
 
 
@@ -71,8 +76,7 @@ def _one_sided(a: Contract, b: Contract, table: dict[str, tuple[str, ...]], keys
 
 def _award_missing(a: Contract, b: Contract) -> bool:
     """A asks for one award category ("Best Picture") that B neither names nor mentions."""
-    text = f" {canon(b.question)} {fold(b.rules[:3000])} "
-    return bool(a.award) and not b.award and a.award not in text
+    return bool(a.award) and not b.award and a.award not in _text(b)
 
 
 def initials_match(x: str, y: str) -> bool:
@@ -103,7 +107,7 @@ _OR_PATH = re.compile(r",? or (?:if )?(?:he|she|they|it) (\w{4,})")
 def _extra_path(a: Contract, b: Contract) -> bool:
     """A's rules add a second way to resolve Yes ("a vote of no confidence ..., or he resigns") that B
     never mentions: A is the wider contract."""
-    text = f" {canon(b.question)} {fold(b.rules[:3000])} "
+    text = _text(b)
     return any(w[:5] not in text for w in _OR_PATH.findall(fold(a.rules[:600])))
 
 
