@@ -12,6 +12,7 @@ are missing.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import torch
@@ -45,7 +46,18 @@ def can_pack(model: Any) -> bool:
         and p.dtype in _DTYPES
         and torch.backends.mkldnn.is_available()
         and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+        and _cpu_packs(p.dtype)
     )
+
+
+@cache
+def _cpu_packs(dtype: torch.dtype) -> bool:
+    """This CPU can block weights of ``dtype`` (oneDNN's bf16 path needs AVX-512 or AVX-NE-CONVERT)."""
+    try:
+        torch.ops.mkldnn._reorder_linear_weight(torch.zeros(8, 8, dtype=dtype), 1)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _agrees(linear: torch.nn.Linear, packed: PackedLinear) -> bool:
