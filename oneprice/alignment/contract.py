@@ -163,21 +163,19 @@ def _names(question: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _subject(question: str) -> str:
+def _subject(found: list[tuple[int, str]]) -> str:
     """The first name in the question (its subject, usually)."""
-    found = _names(question)
     return canon(found[0][1]).strip() if found else ""
 
 
-def _last_name(question: str) -> str:
+def _last_name(found: list[tuple[int, str]]) -> str:
     """The last name in the question, when it has two or more (its object, usually)."""
-    found = _names(question)
     return canon(found[-1][1]).strip() if len(found) > 1 else ""
 
 
 _IF = re.compile(r"\s*If\s+")
-# The outcome a Kalshi rules text opens with: "If AfD receives 10% or below share of the vote ..., then"
 _YES_NO = re.compile(r"\s*(will|is|are|does|do|did|can|has|have|would|could)\b")  # a stated proposition
+# The outcome a Kalshi rules text opens with: "If AfD receives 10% or below share of the vote ..., then"
 _RULES_IF = re.compile(r"\s*if\s+(.{3,240}?),?\s+then\b")
 
 
@@ -325,8 +323,10 @@ def parse(
     direction, lo, hi = _direction(q, nums)
     clause = _RULES_IF.match(r)
     if not nums and clause and not _YES_NO.match(q):  # a generic title ("What share of the vote ...?")
-        nums, unit = _numbers(canon(clause.group(1)))
-        direction, lo, hi = _direction(canon(clause.group(1)), nums)
+        outcome = canon(clause.group(1))
+        nums, unit = _numbers(outcome)
+        direction, lo, hi = _direction(outcome, nums)
+    names = _names(question)
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
     negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))
     return Contract(
@@ -359,10 +359,10 @@ def parse(
         rank=_rank(q),
         disjunct=bool(_DISJ.search(q)),
         places=_hits(q, lx.PLACES),
-        subject=_subject(question),
+        subject=_subject(names),
         rules_subject=_rules_subject(question, rules or ""),
         rules_year_end=_rules_year_end(r),
-        last_name=_last_name(question),
+        last_name=_last_name(names),
     )
 
 
