@@ -47,6 +47,7 @@ class Contract:
     rules_subject: str = ""  # the name the rules open with, when the question omits it
     last_name: str = ""  # the last name in the question (its object: "vote for Robert F. Kennedy Jr.")
     rules_year_end: date | None = None  # "before 2026" in the rules: the year's end, a coarse deadline
+    ticker_date: date | None = None  # the date a Kalshi ticker names ("KXTARIFFCOUNTRY-26JAN01-PRC")
 
 
 @lru_cache(maxsize=1 << 15)  # pair features fold the same rules texts many times over
@@ -126,13 +127,29 @@ def _rules_deadline(r: str) -> date | None:
     return best
 
 
-_BEFORE_YEAR = re.compile(r"\bbefore (20\d\d)\b(?![,/-]\d)")
+_BEFORE_YEAR = re.compile(r"\bbefore (20\d\d)\b(?![,/-]\d)|\b20\d\d ?- ?(20\d\d) term\b")
 
 
 def _rules_year_end(r: str) -> date | None:
-    """The last day before the year the rules say "before" ("before 2026": Dec 31, 2025)."""
-    years = [int(y) for y in _BEFORE_YEAR.findall(r[:3000])]
+    """The last day before the year the rules say "before" ("before 2026": Dec 31, 2025), or before the
+    year a term ends ("the 2025-2029 term": Dec 31, 2028)."""
+    years = [int(y or t) for y, t in _BEFORE_YEAR.findall(r[:3000])]
     return date(max(years) - 1, 12, 31) if years else None
+
+
+_TICKER_DATE = re.compile(r"-(\d\d)-?([A-Z]{3})(\d\d)(?=-|$)")
+
+
+def _ticker_date(venue: str, market_id: str) -> date | None:
+    """The date in a Kalshi ticker (YYMONDD or YY-MONDD: "26JAN01" is January 1, 2026). It names the end
+    of the event's window even where the title does not ("... in the first 100 days?", ticker 26JAN01)."""
+    m = _TICKER_DATE.search(market_id) if venue.lower().startswith("kalshi") else None
+    if m is None or m.group(2).lower() not in lx.MONTHS:
+        return None
+    try:
+        return date(2000 + int(m.group(1)), lx.MONTHS[m.group(2).lower()], int(m.group(3)))
+    except ValueError:
+        return None
 
 
 def _month(name: str) -> int:
@@ -363,6 +380,7 @@ def parse(
         rules_subject=_rules_subject(question, rules or ""),
         rules_year_end=_rules_year_end(r),
         last_name=_last_name(names),
+        ticker_date=_ticker_date(venue, market_id),
     )
 
 

@@ -134,8 +134,14 @@ def _eff_conflict(a: Contract, b: Contract) -> bool:
     """The two windows end apart. A year's end read from the rules is coarse: venues close such a
     market on the period's last scheduled event (an FOMC meeting), weeks before Dec 31, so only a gap of
     over a month counts there."""
-    coarse = any(c.rules_year_end is not None and effective_deadline(c) == c.rules_year_end for c in (a, b))
+    coarse = any(_coarse(c) for c in (a, b))
     return _eff_gap(a, b) > (_COARSE_DAYS if coarse else _DEADLINE_DAYS)
+
+
+def _coarse(c: Contract) -> bool:
+    """The deadline is only a year's end in the rules or a Kalshi ticker's date."""
+    d = effective_deadline(c)
+    return d is not None and d in (c.rules_year_end, c.ticker_date)
 
 
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
@@ -147,12 +153,13 @@ def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
 
 def effective_deadline(c: Contract) -> Any:
     """The question's "by/before" deadline, else a non-Kalshi close date (Kalshi closes are a far 'latest
-    expiration'), else the latest date the rules name, else the year's end the rules say "before"."""
+    expiration'), else the latest date the rules name, else the year's end the rules say "before", else
+    the date in a Kalshi ticker."""
     if c.deadline is not None and c.window == "by":  # "in 2025" names a period, not a deadline
         return c.deadline
     if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
         return c.close.date()
-    return c.rules_deadline or c.rules_year_end
+    return c.rules_deadline or c.rules_year_end or c.ticker_date
 
 
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
@@ -163,7 +170,8 @@ HARD_CONFLICTS = (
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
     "subject_conflict", "relist_conflict", "honour_missing", "core_conflict", "nomination_missing",
     "award_missing", "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path",
-    "stage_one_sided", "threshold_one_sided",
+    "stage_one_sided", "threshold_one_sided", "exit_one_sided",
+    "first_window_conflict",
 )  # fmt: skip
 
 

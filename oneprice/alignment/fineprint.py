@@ -25,6 +25,12 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
         "threshold_one_sided": float(_threshold(a) != _threshold(b) and not (na and nb)),
         "superlative_conflict": float(_superlatives(qa) != _superlatives(qb)),
         "month_one_sided": float(_month_one_sided(a, b)),
+        # "Scholz leaves office" is not "Scholz is the next Chancellor"
+        # "in his first year" is not "in his first 6 months"
+        "first_window_conflict": float(
+            _first_window(qa) != _first_window(qb) and None not in (_first_window(qa), _first_window(qb))
+        ),
+        "exit_one_sided": float(bool(_EXIT.search(qa)) != bool(_EXIT.search(qb))),
         "extra_path": float(_extra_path(a, b) or _extra_path(b, a)),
         "honour_missing": _one_sided(a, b, lx.COMPETITIONS, lx.HONOURS),
         "core_conflict": _one_sided(a, b, lx.QUANTITIES, frozenset({"core"})),
@@ -101,6 +107,26 @@ def _superlatives(q: str) -> frozenset[str]:
     return frozenset(m.group(1) for m in _SUPERLATIVE.finditer(q))
 
 
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "nine": 9, "ten": 10, "twelve": 12}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_FIRST = re.compile(
+    r"\b(?:first|1st) (\d+ |one |two |three |four |six |nine |ten |twelve )?(day|week|month|year)s?\b"
+)
+
+
+def _first_window(q: str) -> int | None:
+    """The length in days of a "first N days/months/year" window ("the first 100 days": 100)."""
+    m = _FIRST.search(q)
+    if m is None:
+        return None
+    n = (m.group(1) or "1").strip()
+    return (int(n) if n.isdigit() else _COUNT_WORDS[n]) * _UNIT_DAYS[m.group(2)]
+
+
+_EXIT = re.compile(
+    r"\b(leaves?|leaving|out as|out of office|resigns?|steps? down|fired|removed|ousted|departs?|no longer"
+    r"|exits?|quits?|impeached)\b"
+)
 _OR_PATH = re.compile(r",? or (?:if )?(?:he|she|they|it) (\w{4,})")
 
 

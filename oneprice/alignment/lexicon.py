@@ -394,6 +394,11 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("korean", "korea"),
     ("united kingdom", "uk"),
     ("syrian", "syria"),
+    ("nyc", "new york city"),
+    ("mayorship", "mayor"),
+    # a party's primary for an office picks its nominee for it: one race, two names
+    ("win the democratic primary", "be the democratic nominee"),
+    ("win the republican primary", "be the republican nominee"),
     # month abbreviations ("may" is left alone: it is also a verb)
     ("jan", "january"),
     ("feb", "february"),

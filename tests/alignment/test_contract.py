@@ -88,6 +88,9 @@ def test_synonyms_make_one_spelling() -> None:
     assert canon("Will Memphis win March Madness?") == canon("will memphis win ncaa tournament?")
     assert canon("the 2025 Polish presidential election") == "the 2025 poland presidential election"
     assert canon("polished") == "polished"  # whole words only
+    assert canon("Will X win the Democratic Primary for NYC Mayorship?") == (
+        "will x be the democratic nominee for new york city mayor?"
+    )
     assert (
         parse("Will Donald Trump win 7 swing states?").tokens
         == parse("Will Trump win 7 swing states?").tokens

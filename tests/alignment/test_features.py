@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oneprice.alignment.contract import parse
+from oneprice.alignment.contract import _ticker_date, parse
 from oneprice.alignment.features import FEATURES, HARD_CONFLICTS, facet_report, pair_features, polarity_flip
 
 DIRECTIONAL = {"deadline_diff"}
@@ -195,6 +195,20 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
             ),
         ),
         (
+            "exit_one_sided",
+            (
+                "Will Olaf Scholz leave office next in this set?",
+                "Will Olaf Scholz be the next Chancellor of Germany?",
+            ),
+        ),
+        (
+            "first_window_conflict",
+            (
+                "Will Trump deport 1M people in his first year?",
+                "Will Trump deport 1M people in the first 6 months?",
+            ),
+        ),
+        (
             "place_conflict",
             (
                 "Will Conservative win the next U.K. election?",
@@ -249,6 +263,8 @@ def test_fine_print_that_keeps_the_same_contract() -> None:
             "Will Wisconsin be the closest state?",
             "Will Wisconsin be the closest state in the Presidential election?",
         ),
+        ("Sundar Pichai out as Google CEO in 2024?", "Sundar Pichai leaves Google in 2024?"),
+        ("Will Trump deport 1M people in his first year?", "Will Trump deport 1M people in 2025?"),
     ]
     for qa, qb in pairs:
         f = pair_features(parse(qa), parse(qb), 0.9)
@@ -300,6 +316,56 @@ def test_rules_year_end_is_a_coarse_deadline() -> None:
         "Will 7 Fed rate cuts happen in 2025?", "", datetime(2025, 12, 10, tzinfo=UTC), "polymarket"
     )
     assert pair_features(fed, poly_fed, 0.9)["eff_deadline_conflict"] == 0.0
+
+
+def test_a_kalshi_ticker_date_ends_a_window_the_title_leaves_open() -> None:
+    """ "KXTARIFFCOUNTRY-26JAN01-PRC" runs to January 1, 2026 whatever its "first 100 days" title says; a
+    ticker date is coarse (a month's slack), like a year's end in the rules."""
+    kalshi_close = datetime(2026, 1, 1, tzinfo=UTC)
+    kalshi = parse(
+        "Will Trump impose tariffs on the China sector in the first 100 days?",
+        "",
+        kalshi_close,
+        "kalshi",
+        "KXTARIFFCOUNTRY-26JAN01-PRC",
+    )
+    assert kalshi.ticker_date == date(2026, 1, 1)
+    poly = parse(
+        "Will Trump impose tariffs on China in the first 100 days?",
+        "... on the listed country by April 29, 2025, 11:59 PM ET.",
+        datetime(2025, 4, 29, tzinfo=UTC),
+        "polymarket",
+    )
+    assert pair_features(kalshi, poly, 0.9)["eff_deadline_conflict"] == 1.0
+    assert _ticker_date("kalshi", "KXBTCMAX150-25-JAN31-149999.99") == date(2025, 1, 31)
+    assert _ticker_date("kalshi", "FEDDECISION-24NOV-H25") is None
+    assert _ticker_date("polymarket", "X-26JAN01") is None
+    any_country = parse(
+        "Will Trump impose tariffs on the any country sector in the first 100 days?",
+        "",
+        datetime(2025, 3, 1, tzinfo=UTC),
+        "kalshi",
+        "KXTARIFFSC-25MAR01",
+    )
+    before_march = parse(
+        "Will Trump impose tariffs on any country before March?",
+        "",
+        datetime(2025, 2, 28, tzinfo=UTC),
+        "polymarket",
+    )
+    assert pair_features(any_country, before_march, 0.9)["eff_deadline_conflict"] == 0.0
+
+
+def test_a_term_in_the_rules_is_a_coarse_deadline() -> None:
+    term = parse(
+        "Will President Trump resign before his term is up?",
+        "If the President of the United States elected for the 2025-2029 term resigns the office, then...",
+        datetime(2029, 1, 21, tzinfo=UTC),
+        "kalshi",
+    )
+    assert term.rules_year_end == date(2028, 12, 31)
+    in_2025 = parse("Will Trump resign in 2025?", "", datetime(2025, 12, 31, tzinfo=UTC), "polymarket")
+    assert pair_features(term, in_2025, 0.9)["eff_deadline_conflict"] == 1.0
 
 
 def test_rules_with_a_second_way_to_yes_are_wider() -> None:
