@@ -48,6 +48,7 @@ class Contract:
     last_name: str = ""  # the last name in the question (its object: "vote for Robert F. Kennedy Jr.")
     rules_year_end: date | None = None  # "before 2026" in the rules: the year's end, a coarse deadline
     ticker_date: date | None = None  # the date a Kalshi ticker names ("KXTARIFFCOUNTRY-26JAN01-PRC")
+    rules_joint: bool = False  # the rules' subject is two people ("If X Y and Z W win the first round")
 
 
 @lru_cache(maxsize=1 << 15)  # pair features fold the same rules texts many times over
@@ -169,10 +170,20 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
 _LEAD = re.compile(r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", re.I)
 
 
+_DATE_TITLE = re.compile(
+    r"^\s*((?:january|february|march|april|may|june|july|august|september|october|november|december) \d{1,2})"
+    r" (?:win|be|get|receive|earn)\b",
+    re.I,
+)
+
+
 def _names(question: str) -> list[tuple[int, str]]:
-    """Quoted text and capitalised runs of the question, with their positions."""
+    """Quoted text and capitalised runs of the question, with their positions; a title that is a date
+    ("Will September 5 win Best Original Screenplay?") is a name too."""
     q = _LEAD.sub("", question)
     found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
+    if t := _DATE_TITLE.match(q):
+        found.append((t.start(1), fold(t.group(1))))
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
         if words and not words[0][:1].isdigit():
@@ -194,6 +205,15 @@ _IF = re.compile(r"\s*If\s+")
 _YES_NO = re.compile(r"\s*(will|is|are|does|do|did|can|has|have|would|could)\b")  # a stated proposition
 # The outcome a Kalshi rules text opens with: "If AfD receives 10% or below share of the vote ..., then"
 _RULES_IF = re.compile(r"\s*if\s+(.{3,240}?),?\s+then\b")
+
+
+def _rules_joint(question: str, rules: str) -> bool:
+    """The rules' subject is two people at once ("If Călin Georgescu and Marcel Ciolacu win the first
+    round"): a market on the pair, not on either."""
+    m = _IF.match(rules)
+    c = _CAPS.match(rules, m.end()) if m else None
+    parts = c.group(0).split(" and ") if c and _rules_subject(question, rules) else []
+    return len(parts) >= 2 and all(len(p.split()) >= 2 for p in parts)
 
 
 def _rules_subject(question: str, rules: str) -> str:
@@ -381,6 +401,7 @@ def parse(
         rules_year_end=_rules_year_end(r),
         last_name=_last_name(names),
         ticker_date=_ticker_date(venue, market_id),
+        rules_joint=_rules_joint(question, rules or ""),
     )
 
 

@@ -171,7 +171,9 @@ HARD_CONFLICTS = (
     "subject_conflict", "relist_conflict", "honour_missing", "core_conflict", "nomination_missing",
     "award_missing", "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path",
     "stage_one_sided", "threshold_one_sided", "exit_one_sided",
-    "first_window_conflict",
+    "first_window_conflict", "announce_one_sided", "joint_one_sided",
+    "event_conflict", "extend_one_sided", "qualifier_one_sided",
+    "place_one_sided",
 )  # fmt: skip
 
 

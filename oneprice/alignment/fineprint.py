@@ -3,7 +3,9 @@
 Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure, honour, award
 category or nomination only one market names, a superlative role, a month's window against a year's,
 a round short of the whole contest against a plain "win", a threshold only one market sets or only one
-gives a direction, a second way to Yes in the rules. Each was checked
+gives a direction, a second way to Yes in the rules (an announcement that counts), "first N days"
+windows of different lengths, different events ("banned from" against "win"), a pair of people in the
+rules against one. Each was checked
 against the shipped labels: it rules out non-hedgeable pairs and no labeled equivalent (save one
 disputed "first 100 days" against "before March" window).
 """
@@ -21,7 +23,7 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
     """The fine-print features of (A, B), symmetric; ``qa`` and ``qb`` are the canonical questions."""
     na, nb = frozenset(a.numbers), frozenset(b.numbers)
     return {
-        "dir_one_sided": float(bool(na & nb) and bool(a.direction) != bool(b.direction)),
+        "dir_one_sided": float(bool(na & nb) and _bound(a) != _bound(b)),
         "threshold_one_sided": float(_threshold(a) != _threshold(b) and not (na and nb)),
         "superlative_conflict": float(_superlatives(qa) != _superlatives(qb)),
         "month_one_sided": float(_month_one_sided(a, b)),
@@ -31,7 +33,15 @@ def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
             _first_window(qa) != _first_window(qb) and None not in (_first_window(qa), _first_window(qb))
         ),
         "exit_one_sided": float(bool(_EXIT.search(qa)) != bool(_EXIT.search(qb))),
+        # "the tax cut extended" keeps a rate; "cut taxes" changes it
+        "qualifier_one_sided": float(_qualifiers(qa) != _qualifiers(qb)),
+        # "get 2nd" against "win a majority": a lower place only one market asks for
+        "place_one_sided": float((a.rank >= 2) != (b.rank >= 2) and not (a.rank and b.rank)),
+        "extend_one_sided": float(bool(_EXTEND.search(qa)) != bool(_EXTEND.search(qb))),
         "extra_path": float(_extra_path(a, b) or _extra_path(b, a)),
+        "event_conflict": float(bool(_events(qa)) and bool(_events(qb)) and not _events(qa) & _events(qb)),
+        "joint_one_sided": float(a.rules_joint != b.rules_joint),
+        "announce_one_sided": float(_announcement_counts(a, b) or _announcement_counts(b, a)),
         "honour_missing": _one_sided(a, b, lx.COMPETITIONS, lx.HONOURS),
         "core_conflict": _one_sided(a, b, lx.QUANTITIES, frozenset({"core"})),
         # "be the nominee" and "win the primary" are one race
@@ -50,9 +60,14 @@ def _text(c: Contract) -> str:
     return f" {canon(c.question)} {fold(c.rules[:3000])} "
 
 
+def _bound(c: Contract) -> bool:
+    """The question bounds its number ("8+", "above 100", "10-15%"); a bare or "exactly" number does not."""
+    return c.direction in ("above", "below", "range")
+
+
 def _threshold(c: Contract) -> bool:
     """The question sets a threshold or bucket on a number ("more than 1000 cases", "10-15%")."""
-    return bool(c.numbers) and c.direction in ("above", "below", "range")
+    return bool(c.numbers) and _bound(c)
 
 
 def disjoint(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
@@ -123,10 +138,27 @@ def _first_window(q: str) -> int | None:
     return (int(n) if n.isdigit() else _COUNT_WORDS[n]) * _UNIT_DAYS[m.group(2)]
 
 
+_EVENT_RX = {k: re.compile(rf"\b(?:{v})\b") for k, v in lx.EVENTS.items()}
+
+
+def _events(q: str) -> frozenset[str]:
+    """The events a question asks about ("win", "ban", "resign"...)."""
+    return frozenset(k for k, rx in _EVENT_RX.items() if rx.search(q))
+
+
 _EXIT = re.compile(
     r"\b(leaves?|leaving|out as|out of office|resigns?|steps? down|fired|removed|ousted|departs?|no longer"
     r"|exits?|quits?|impeached)\b"
 )
+_QUALIFIER = re.compile(rf"\b({'|'.join(lx.QUALIFIERS)})\b")
+
+
+def _qualifiers(q: str) -> frozenset[str]:
+    """Narrowing words in a question ("emergency", "acting")."""
+    return frozenset(_QUALIFIER.findall(q))
+
+
+_EXTEND = re.compile(r"\b(extend|extends|extended|extension|renew|renews|renewed|renewal)\b")
 _OR_PATH = re.compile(r",? or (?:if )?(?:he|she|they|it) (\w{4,})")
 
 
@@ -135,6 +167,18 @@ def _extra_path(a: Contract, b: Contract) -> bool:
     never mentions: A is the wider contract."""
     text = _text(b)
     return any(w[:5] not in text for w in _OR_PATH.findall(fold(a.rules[:600])))
+
+
+_ANNOUNCED = re.compile(
+    r"\bannounce\w*(?: of| by| that)?(?: \S+){0,10}? (?:will|would) (?:immediately |also )?"
+    r"(?:resolve|count|qualify)(?: this market)?(?: to| for)?(?: an?)? \"?yes"
+)
+
+
+def _announcement_counts(a: Contract, b: Contract) -> bool:
+    """A's rules let an announcement resolve Yes ("An announcement of Sundar Pichai's resignation ...
+    will immediately resolve this market to Yes") and B never mentions one: A is the wider contract."""
+    return bool(_ANNOUNCED.search(fold(a.rules[:3000]))) and "announc" not in _text(b)
 
 
 def _month_one_sided(a: Contract, b: Contract) -> bool:

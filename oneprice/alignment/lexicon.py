@@ -352,7 +352,48 @@ COMPETITIONS: dict[str, tuple[str, ...]] = {
 # (award shows are not among them: "Will 'Brat' win Album of the Year?" leaves the Grammys implicit).
 HONOURS = frozenset({"person_of_the_year", "nobel", "ballon_dor"})
 # Phrases with one meaning (whole words), mapped to one spelling before words are compared.
+# What happens to the subject: two questions naming different events ("Georgescu banned from the
+# election" against "Georgescu wins the election") are different contracts, however alike otherwise.
+EVENTS: dict[str, str] = {
+    "win": r"win|wins|won|winner",
+    "ban": r"ban|bans|banned",
+    "resign": r"resign|resigns|resigned|resignation",
+    "arrest": r"arrest|arrested|arrests",
+    "indict": r"indict|indicted|indictment|charged",
+    "convict": r"convict|convicted|guilty",
+    "pardon": r"pardon|pardons|pardoned",
+    "impeach": r"impeach|impeached|impeachment",
+    "visit": r"visit|visits|visited",
+    "meet": r"meet|meets|met|meeting with",
+    "endorse": r"endorse|endorses|endorsed|endorsement",
+    "nominate": r"nominate|nominates|nominated|nomination|nominee",
+    "confirm": r"confirmed|confirmation",
+    "release": r"release|released|releases",
+    "launch": r"launch|launches|launched",
+    "sign": r"signs|signed",
+    "sell": r"sell|sells|sold|sale",
+    "buy": r"buy|buys|bought|acquire|acquires|acquired|acquisition",
+    "marry": r"marry|marries|married|engaged|wedding",
+    "die": r"die|dies|died",
+    "fire": r"fired",
+    "attend": r"attend|attends|attended",
+    "leave": r"leave|leaves|out as|step down|steps down",
+    "drop_out": r"drop out|drops out",
+    "say": r"say|says|said|mention|mentions",
+    "withdraw": r"withdraw|withdraws|withdrew|withdrawal|pull out|pulls out",
+    "divorce": r"divorce|divorces|divorced",
+    "join": r"join|joins|joined",
+}
+
+# Words that narrow a proposition: "an emergency rate cut" is not "a rate cut", "acting Attorney
+# General" is not "Attorney General", "propose cutting" is not "cut".
+QUALIFIERS = (
+    "emergency", "unanimous", "unanimously", "snap", "interim", "acting", "temporary", "permanent",
+    "propose", "proposes", "proposed", "proposal",
+)  # fmt: skip
+
 SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("hike rates by 0bps", "no change in rates"),  # Kalshi's Fed-decision ladder names a hold this way
     ("march madness", "ncaa tournament"),
     ("academy awards", "oscars"),
     ("academy award", "oscar"),
@@ -396,6 +437,11 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("syrian", "syria"),
     ("nyc", "new york city"),
     ("mayorship", "mayor"),
+    ("half-time", "halftime"),
+    ("gta vi", "gta 6"),
+    ("reocgnize", "recognize"),  # a venue's typo
+    ("best leading actress", "best actress"),  # the BAFTA and SAG name for Best Actress
+    ("best leading actor", "best actor"),
     # a party's primary for an office picks its nominee for it: one race, two names
     ("win the democratic primary", "be the democratic nominee"),
     ("win the republican primary", "be the republican nominee"),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from oneprice.alignment.classifier import AlignmentModel, Scored, veto
-from oneprice.alignment.contract import Contract, parse
+from oneprice.alignment.contract import Contract, canon, parse
 from oneprice.alignment.embed import Embedder
 from oneprice.alignment.features import (
     FEATURES,
@@ -20,7 +20,7 @@ from oneprice.alignment.features import (
     polarity_flip,
 )
 from oneprice.alignment.labels import LabeledPair
-from oneprice.alignment.relations import HEDGEABLE
+from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE
 from oneprice.core.types import Market
 
 Pair = tuple[Market, Market]
@@ -109,7 +109,17 @@ def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) ->
     scored = model.score(x_ab, x_ba, flips)
     vetoed = hard_conflict(x_ab).tolist()
     scored = [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]
-    return one_partner(pairs, scored)
+    return one_partner(pairs, scored, lambda x, y: _twins(model, prep, x, y))
+
+
+def _twins(model: AlignmentModel, prep: Prepared, x: Market, y: Market) -> bool:
+    """Two markets of one venue listing one proposition twice (a yes/no market and an outcome of
+    another event): they sit in different known events (siblings of one event are exclusive outcomes)
+    under different titles, the model calls them equivalent and no hard facet tells them apart."""
+    if not x.event_id or not y.event_id or x.event_id == y.event_id or canon(x.question) == canon(y.question):
+        return False  # one title twice: the venue tells them apart elsewhere (H5N1 or mpox, in the rules)
+    x_ab, x_ba, flips = featurize(prep, [(x, y)])
+    return not hard_conflict(x_ab)[0] and model.score(x_ab, x_ba, flips)[0].relation == EQUIVALENT
 
 
 # How far a kept pair must lead its strongest still-free competitor, in log-odds: near certainty
@@ -122,36 +132,64 @@ def _logit(p: float) -> float:
     return math.log(q / (1 - q))
 
 
-def one_partner(pairs: Sequence[Pair], scored: list[Scored]) -> list[Scored]:
+Side = tuple[str, str, str]  # (venue, market id, the other venue)
+
+
+def one_partner(
+    pairs: Sequence[Pair], scored: list[Scored], twins: Callable[[Market, Market], bool] | None = None
+) -> list[Scored]:
     """At most one hedgeable partner per market and other venue (a greedy one-to-one matching).
 
     Two markets of one venue are two propositions, so a market can be the same contract as one of
     them at most. Hedgeable pairs are taken best P(same) first; a pair whose market is already taken
     loses its call. A pair that leads a competitor still free at its turn by less than
     ``CLEAR_MARGIN`` is ambiguous (the facets could not tell which is meant), and neither is kept.
+    The exception is a venue listing one proposition twice: where ``twins(y1, y2)`` says the two
+    partners are one contract, each may hedge the market and neither competes with the other.
     """
     order = sorted(
         (k for k, s in enumerate(scored) if s.relation in HEDGEABLE), key=lambda k: -scored[k].hedge_prob
     )
     sides = {k: ((pairs[k][0].venue, pairs[k][0].market_id, pairs[k][1].venue),
                  (pairs[k][1].venue, pairs[k][1].market_id, pairs[k][0].venue)) for k in order}  # fmt: skip
-    by_side: dict[tuple[str, str, str], list[int]] = {}
+    by_side: dict[Side, list[int]] = {}
     for k in order:
         for side in sides[k]:
             by_side.setdefault(side, []).append(k)
-    taken: set[tuple[str, str, str]] = set()
+    memo: dict[tuple[int, int], bool] = {}
+
+    def partner(k: int, side: Side) -> Market:
+        return pairs[k][1] if side == sides[k][0] else pairs[k][0]
+
+    def same(k: int, r: int, side: Side) -> bool:
+        """Pairs k and r share ``side``'s market, and their partners are one contract."""
+        if twins is None:
+            return False
+        if (k, r) not in memo:
+            memo[(k, r)] = memo[(r, k)] = twins(partner(k, side), partner(r, side))
+        return memo[(k, r)]
+
+    taken: dict[Side, list[int]] = {}
     keep: set[int] = set()
     notes: dict[int, str] = {}
+
+    def blocked(k: int) -> bool:
+        return any(not same(k, j, side) for side in sides[k] for j in taken.get(side, []))
+
     for k in order:
-        if any(side in taken for side in sides[k]):
+        if blocked(k):
             notes[k] = "a market of this pair has a better-scoring partner on the other venue"
             continue
         rivals = [
-            r for side in sides[k] for r in by_side[side] if r != k and not any(x in taken for x in sides[r])
+            r
+            for side in sides[k]
+            for r in by_side[side]
+            if r != k and not same(k, r, side) and not blocked(r)
         ]
         best_rival = max((scored[r].hedge_prob for r in rivals), default=0.0)
         lead = _logit(scored[k].hedge_prob) - _logit(best_rival)
-        taken.update(sides[k])
+        for side in sides[k]:
+            taken.setdefault(side, []).append(k)
         if lead >= CLEAR_MARGIN:
             keep.add(k)
         else:

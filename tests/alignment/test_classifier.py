@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oneprice.alignment.classifier import (
+    MIN_CUT,
     OTHER,
     SAME,
     TARGET_PRECISION,
@@ -13,17 +14,20 @@ from oneprice.alignment.classifier import (
     _tune_threshold,
 )
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, UNRELATED
-from oneprice.alignment.scoring import one_partner
+from oneprice.alignment.scoring import _twins, one_partner
 from oneprice.core.types import Market
 
 
 def test_cut_is_the_lowest_score_that_keeps_precision() -> None:
-    scores = np.array([0.99, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5])
+    scores = np.array([0.995, 0.99, 0.98, 0.97, 0.95, 0.94, 0.93, 0.92])
     truth = np.array([SAME] * 19 + [OTHER] + [SAME] * 30 + [OTHER] * 3, dtype=object)
     s = np.repeat(scores, [10, 10, 10, 10, 10, 1, 1, 1])[: len(truth)]
     cut, prec = _tune_threshold(s, truth)
-    assert cut == 0.8 and prec is not None and prec >= TARGET_PRECISION
-    assert (truth[s >= 0.7] == SAME).mean() < TARGET_PRECISION  # one step lower breaks the target
+    assert cut == 0.95 and prec is not None and prec >= TARGET_PRECISION
+    assert (truth[s >= 0.94] == SAME).mean() < TARGET_PRECISION  # one step lower breaks the target
+    # a curve that stays precise all the way down stops at the floor
+    cut, _ = _tune_threshold(np.linspace(0.01, 0.99, 99), np.array([SAME] * 99, dtype=object))
+    assert MIN_CUT <= cut < MIN_CUT + 0.011
 
 
 @given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=60))
@@ -31,8 +35,12 @@ def test_cut_meets_the_target_whenever_some_cut_does(rows: list[tuple[float, boo
     s = np.array([r[0] for r in rows])
     truth = np.array([SAME if r[1] else OTHER for r in rows], dtype=object)
     cut, prec = _tune_threshold(s, truth)
+    assert cut >= MIN_CUT  # never below the floor, however precise the labeled curve looks
+    if not (s >= MIN_CUT).any():
+        assert prec is None
+        return
     assert prec is not None and abs((truth[s >= cut] == SAME).mean() - prec) < 1e-9
-    reachable = any((truth[s >= c] == SAME).mean() >= TARGET_PRECISION for c in s)
+    reachable = any((truth[s >= c] == SAME).mean() >= TARGET_PRECISION for c in s if c >= MIN_CUT)
     assert (prec >= TARGET_PRECISION) == reachable
 
 
@@ -68,6 +76,39 @@ def test_a_market_keeps_at_most_one_hedgeable_partner_per_venue() -> None:
     out = one_partner(pairs, [_s(0.97), _s(0.90), _s(0.95), _s(0.70)])
     # K1-P1 wins; K1-P2 loses (K1 taken); K2-P2 is next; K2-P3 loses (K2 taken)
     assert [o.relation for o in out] == [EQUIVALENT, UNRELATED, EQUIVALENT, UNRELATED]
+
+
+def test_a_proposition_listed_twice_on_one_venue_may_hedge_the_same_market() -> None:
+    """Kalshi lists "Will Ciolacu be 1st in the first round?" and, as an outcome of "Who will win the
+    first round?", the same proposition again: both hedge the one Polymarket market."""
+    yes_no, outcome, poly, other = _m("kalshi", "YN"), _m("kalshi", "OUT"), _m("poly", "P"), _m("kalshi", "X")
+    pairs = [(yes_no, poly), (outcome, poly), (other, poly)]
+    twins = {frozenset({"YN", "OUT"})}
+    out = one_partner(
+        pairs, [_s(0.99), _s(0.99), _s(0.98)], lambda x, y: frozenset({x.market_id, y.market_id}) in twins
+    )
+    # the twins share the market; a third Kalshi market close behind is still a rival, and loses its turn
+    assert [o.relation for o in out] == [EQUIVALENT, EQUIVALENT, UNRELATED]
+    alone = one_partner(pairs[:2], [_s(0.99), _s(0.99)])  # without the twins check: an ambiguous tie
+    assert all(o.relation not in HEDGEABLE for o in alone)
+
+
+def test_twins_need_two_known_events_and_two_titles() -> None:
+    """Siblings of one event are exclusive outcomes, and one title listed twice differs in its rules
+    (three Kalshi "New pandemic by 2025?" markets: H5N1, mpox, any): none of these are twins, and
+    the model is never asked."""
+    q = "New pandemic by 2025?"
+    h5n1 = Market(
+        venue="kalshi", market_id="KXNEWOUTBREAKPH5N1-25", question=q, event_id="KXNEWOUTBREAKPH5N1"
+    )
+    mpox = Market(
+        venue="kalshi", market_id="KXNEWOUTBREAKPMPOX-25", question=q, event_id="KXNEWOUTBREAKPMPOX"
+    )
+    a = Market(venue="kalshi", market_id="E-A", question="Will A win?", event_id="E")
+    b = Market(venue="kalshi", market_id="E-B", question="Will B win?", event_id="E")
+    loose = Market(venue="kalshi", market_id="X", question="Will A win it?")
+    for x, y in ((h5n1, mpox), (a, b), (a, loose)):
+        assert not _twins(None, None, x, y)  # type: ignore[arg-type]
 
 
 def test_a_near_tie_between_free_partners_keeps_neither() -> None:

@@ -202,6 +202,39 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
             ),
         ),
         (
+            "event_conflict",
+            (
+                "Will Călin Georgescu be banned from the Romanian presidential election?",
+                "Will Călin Georgescu win the Romanian presidential election?",
+            ),
+        ),
+        (
+            "extend_one_sided",
+            (
+                "Will the Trump tax cut on the highest earners be extended before 2026?",
+                "Will Trump cut taxes on high earners in 2025?",
+            ),
+        ),
+        ("qualifier_one_sided", ("Fed emergency rate cut in 2025?", "Fed rate cut in 2025?")),
+        (
+            "qualifier_one_sided",
+            ("Will Trump propose reducing military spending?", "Will Trump cut military spending?"),
+        ),
+        (
+            "place_one_sided",
+            (
+                "Will Conservatives get 2nd in the Canadian federal election?",
+                "Conservatives win majority in Canadian election?",
+            ),
+        ),
+        (
+            "subject_conflict",  # a film titled like a date is a name
+            (
+                "Will September 5 win Best Original Screenplay at the Oscars?",
+                'Will "The Brutalist" win Best Original Screenplay at the 2025 Oscars?',
+            ),
+        ),
+        (
             "first_window_conflict",
             (
                 "Will Trump deport 1M people in his first year?",
@@ -264,6 +297,7 @@ def test_fine_print_that_keeps_the_same_contract() -> None:
             "Will Wisconsin be the closest state in the Presidential election?",
         ),
         ("Sundar Pichai out as Google CEO in 2024?", "Sundar Pichai leaves Google in 2024?"),
+        ("Will GTA 6 be released by Dec 31, 2025?", "GTA VI released in 2025?"),
         ("Will Trump deport 1M people in his first year?", "Will Trump deport 1M people in 2025?"),
     ]
     for qa, qb in pairs:
@@ -354,6 +388,40 @@ def test_a_kalshi_ticker_date_ends_a_window_the_title_leaves_open() -> None:
         "polymarket",
     )
     assert pair_features(any_country, before_march, 0.9)["eff_deadline_conflict"] == 0.0
+
+
+def test_rules_where_an_announcement_counts_are_wider() -> None:
+    kalshi = parse(
+        "Sundar Pichai leaves Google in 2025?",
+        "If Sundar Pichai is no longer CEO of Google by Dec 31, 2025, then the market resolves to Yes.",
+    )
+    poly = parse(
+        "Sundar Pichai out as Google CEO in 2025?",
+        'This market will resolve to "Yes" if Sundar Pichai is no longer serving as CEO of Google ... An'
+        " announcement of Sundar Pichai's resignation/firing before this market's end date will immediately"
+        ' resolve this market to "Yes", regardless of when the resignation takes effect.',
+    )
+    assert pair_features(kalshi, poly, 0.9)["announce_one_sided"] == 1.0
+    assert "announce_one_sided" in HARD_CONFLICTS
+    told = parse(kalshi.question, kalshi.rules + " An announced resignation does not count.")
+    assert pair_features(told, poly, 0.9)["announce_one_sided"] == 0.0
+
+
+def test_a_pair_of_people_in_the_rules_is_not_either_of_them() -> None:
+    top_two = parse(
+        "Who will win the first round of the Romanian presidential election?",
+        "If Călin Georgescu and Marcel Ciolacu win the first round of the Romanian presidential election,"
+        " then the market resolves to Yes.",
+    )
+    assert top_two.rules_joint
+    one = parse(
+        "Will Marcel Ciolacu win the most votes in the 1st round of the Romanian presidential election?"
+    )
+    assert pair_features(top_two, one, 0.9)["joint_one_sided"] == 1.0
+    coalition = parse(
+        "Who will form the next government?", "If CDU/CSU and SPD form the government, then ..."
+    )
+    assert not coalition.rules_joint  # parties, not two people
 
 
 def test_a_term_in_the_rules_is_a_coarse_deadline() -> None:
