@@ -110,6 +110,27 @@ def _state_school(qa: str, qb: str) -> bool:
     )
 
 
+def _team_suffix(a: Contract, b: Contract, qa: str, qb: str) -> bool:
+    """Two teams, one named inside the other: "Texas A&M" or "Texas Tech" against plain "Texas"."""
+    if a.category != "sports" or b.category != "sports" or not a.subject or not b.subject:
+        return False
+    wa, wb = a.subject.split(), b.subject.split()
+    for long, short, other in ((wa, wb, qb), (wb, wa, qa)):
+        extra = [w for w in long if w not in short]
+        if (
+            long[: len(short)] == short
+            and extra
+            and all(w in _SCHOOL_WORDS and w not in other for w in extra)
+        ):
+            return True
+    return False
+
+
+# Words that make another school of a place ("Texas A&M", "Georgia Tech"); a nickname does not
+# ("Kansas City Chiefs" is "Kansas City").
+_SCHOOL_WORDS = frozenset({"a&m", "tech", "st", "southern", "northern", "eastern", "western", "central"})
+
+
 def polarity_flip(a: Contract, b: Contract) -> bool:
     """True when B states the negation of A (a 'not', or the complementary side of one threshold)."""
     if a.negated != b.negated:
@@ -256,7 +277,9 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         "subject_sim": _subject_sim(a, b, qa, qb),
         "subject_conflict": float(_subject_conflict(a, b, qa, qb)),
         "relist_conflict": float(_relisted(a, b)),
-        "school_conflict": float(_state_school(qa, qb) or _state_school(qb, qa)),
+        "school_conflict": float(
+            _state_school(qa, qb) or _state_school(qb, qa) or _team_suffix(a, b, qa, qb)
+        ),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),

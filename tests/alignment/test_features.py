@@ -217,6 +217,10 @@ def test_look_alikes_conflict_on_a_hard_facet() -> None:
         ),
         ("qualifier_one_sided", ("Fed emergency rate cut in 2025?", "Fed rate cut in 2025?")),
         (
+            "school_conflict",
+            ("Will the Texas A&M win the March Madness?", "Will Texas win the 2025 NCAA Tournament?"),
+        ),
+        (
             "qualifier_one_sided",
             ("Will Trump propose reducing military spending?", "Will Trump cut military spending?"),
         ),
@@ -298,6 +302,7 @@ def test_fine_print_that_keeps_the_same_contract() -> None:
         ),
         ("Sundar Pichai out as Google CEO in 2024?", "Sundar Pichai leaves Google in 2024?"),
         ("Will GTA 6 be released by Dec 31, 2025?", "GTA VI released in 2025?"),
+        ("Will the Kansas City Chiefs win the Super Bowl?", "Will Kansas City win the Super Bowl?"),
         ("Will Trump deport 1M people in his first year?", "Will Trump deport 1M people in 2025?"),
     ]
     for qa, qb in pairs:
