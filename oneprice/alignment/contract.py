@@ -207,26 +207,22 @@ _YES_NO = re.compile(r"\s*(will|is|are|does|do|did|can|has|have|would|could)\b")
 _RULES_IF = re.compile(r"\s*if\s+(.{3,240}?),?\s+then\b")
 
 
-def _rules_joint(question: str, rules: str) -> bool:
-    """The rules' subject is two people at once ("If Călin Georgescu and Marcel Ciolacu win the first
-    round"): a market on the pair, not on either."""
-    m = _IF.match(rules)
-    c = _CAPS.match(rules, m.end()) if m else None
-    parts = c.group(0).split(" and ") if c and _rules_subject(question, rules) else []
-    return len(parts) >= 2 and all(len(p.split()) >= 2 for p in parts)
-
-
-def _rules_subject(question: str, rules: str) -> str:
+def _rules_subject(question: str, rules: str) -> tuple[str, bool]:
     """The name a rules text opens with ("If Anora has won Best Film...") when the question omits it:
-    Kalshi's generic titles ("2025 BAFTA for Best Film?") put the outcome only in the rules."""
+    Kalshi's generic titles ("2025 BAFTA for Best Film?") put the outcome only in the rules. And whether
+    that name is two people at once ("If Călin Georgescu and Marcel Ciolacu win the first round"): a
+    market on the pair, not on either."""
     m = _IF.match(rules)
     c = _CAPS.match(rules, m.end()) if m else None
     if c is None:
-        return ""
+        return "", False
     words = [w for w in fold(c.group(0)).split() if w not in lx.CAP_STOP]
     name = canon(" ".join(words)).strip()
     q = canon(question)
-    return name if name and not any(re.search(rf"\b{re.escape(w)}\b", q) for w in name.split()) else ""
+    if not name or any(re.search(rf"\b{re.escape(w)}\b", q) for w in name.split()):
+        return "", False
+    parts = c.group(0).split(" and ")
+    return name, len(parts) >= 2 and all(len(p.split()) >= 2 for p in parts)
 
 
 def _entities(question: str) -> frozenset[str]:
@@ -364,6 +360,7 @@ def parse(
         nums, unit = _numbers(outcome)
         direction, lo, hi = _direction(outcome, nums)
     names = _names(question)
+    rules_subject, rules_joint = _rules_subject(question, rules or "")
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
     negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))
     return Contract(
@@ -397,11 +394,11 @@ def parse(
         disjunct=bool(_DISJ.search(q)),
         places=_hits(q, lx.PLACES),
         subject=_subject(names),
-        rules_subject=_rules_subject(question, rules or ""),
+        rules_subject=rules_subject,
         rules_year_end=_rules_year_end(r),
         last_name=_last_name(names),
         ticker_date=_ticker_date(venue, market_id),
-        rules_joint=_rules_joint(question, rules or ""),
+        rules_joint=rules_joint,
     )
 
 

@@ -22,24 +22,24 @@ from oneprice.alignment.contract import Contract, canon, fold
 def fine_print(a: Contract, b: Contract, qa: str, qb: str) -> dict[str, float]:
     """The fine-print features of (A, B), symmetric; ``qa`` and ``qb`` are the canonical questions."""
     na, nb = frozenset(a.numbers), frozenset(b.numbers)
+    wa, wb = _first_window(qa), _first_window(qb)
+    ea, eb = _events(qa), _events(qb)
     return {
         "dir_one_sided": float(bool(na & nb) and _bound(a) != _bound(b)),
         "threshold_one_sided": float(_threshold(a) != _threshold(b) and not (na and nb)),
         "superlative_conflict": float(_superlatives(qa) != _superlatives(qb)),
         "month_one_sided": float(_month_one_sided(a, b)),
-        # "Scholz leaves office" is not "Scholz is the next Chancellor"
         # "in his first year" is not "in his first 6 months"
-        "first_window_conflict": float(
-            _first_window(qa) != _first_window(qb) and None not in (_first_window(qa), _first_window(qb))
-        ),
+        "first_window_conflict": float(None not in (wa, wb) and wa != wb),
+        # "Scholz leaves office" is not "Scholz is the next Chancellor"
         "exit_one_sided": float(bool(_EXIT.search(qa)) != bool(_EXIT.search(qb))),
-        # "the tax cut extended" keeps a rate; "cut taxes" changes it
         "qualifier_one_sided": float(_qualifiers(qa) != _qualifiers(qb)),
         # "get 2nd" against "win a majority": a lower place only one market asks for
         "place_one_sided": float((a.rank >= 2) != (b.rank >= 2) and not (a.rank and b.rank)),
+        # "the tax cut extended" keeps a rate; "cut taxes" changes it
         "extend_one_sided": float(bool(_EXTEND.search(qa)) != bool(_EXTEND.search(qb))),
         "extra_path": float(_extra_path(a, b) or _extra_path(b, a)),
-        "event_conflict": float(bool(_events(qa)) and bool(_events(qb)) and not _events(qa) & _events(qb)),
+        "event_conflict": float(bool(ea) and bool(eb) and not ea & eb),
         "joint_one_sided": float(a.rules_joint != b.rules_joint),
         "announce_one_sided": float(_announcement_counts(a, b) or _announcement_counts(b, a)),
         "honour_missing": _one_sided(a, b, lx.COMPETITIONS, lx.HONOURS),

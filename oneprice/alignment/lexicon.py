@@ -351,7 +351,6 @@ COMPETITIONS: dict[str, tuple[str, ...]] = {
 # Honours named by their title: a market about one is never the same as a market that never names it
 # (award shows are not among them: "Will 'Brat' win Album of the Year?" leaves the Grammys implicit).
 HONOURS = frozenset({"person_of_the_year", "nobel", "ballon_dor"})
-# Phrases with one meaning (whole words), mapped to one spelling before words are compared.
 # What happens to the subject: two questions naming different events ("Georgescu banned from the
 # election" against "Georgescu wins the election") are different contracts, however alike otherwise.
 EVENTS: dict[str, str] = {
@@ -392,6 +391,7 @@ QUALIFIERS = (
     "propose", "proposes", "proposed", "proposal",
 )  # fmt: skip
 
+# Phrases with one meaning (whole words), mapped to one spelling before words are compared.
 SYNONYMS: tuple[tuple[str, str], ...] = (
     ("hike rates by 0bps", "no change in rates"),  # Kalshi's Fed-decision ladder names a hold this way
     ("march madness", "ncaa tournament"),

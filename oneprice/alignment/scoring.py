@@ -119,9 +119,11 @@ def _twins(model: AlignmentModel, prep: Prepared, x: Market, y: Market) -> bool:
     if not x.event_id or not y.event_id or x.event_id == y.event_id or canon(x.question) == canon(y.question):
         return False  # one title twice: the venue tells them apart elsewhere (H5N1 or mpox, in the rules)
     x_ab, x_ba, flips = featurize(prep, [(x, y)])
-    # their close times say nothing here: a Kalshi close is a far "latest expiration", set per series
-    hard = [FEATURES.index(f) for f in HARD_CONFLICTS if f != "relist_conflict"]
-    return not (x_ab[0, hard] > 0).any() and model.score(x_ab, x_ba, flips)[0].relation == EQUIVALENT
+    return not (x_ab[0, _TWIN_HARD] > 0).any() and model.score(x_ab, x_ba, flips)[0].relation == EQUIVALENT
+
+
+# Their close times say nothing about twins: a Kalshi close is a far "latest expiration", set per series.
+_TWIN_HARD = [FEATURES.index(f) for f in HARD_CONFLICTS if f != "relist_conflict"]
 
 
 # How far a kept pair must lead its strongest still-free competitor, in log-odds: near certainty
