@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from oneprice.config import get_settings
+from oneprice.config import Settings, get_settings
 from oneprice.models.llm import registry
 from oneprice.models.llm.backends import ChatBackend, LocalBackend, Messages, OpenAIBackend
 from oneprice.models.llm.engine import Completion, Engine
@@ -69,7 +69,11 @@ def get_engine(
 
 def get_backend() -> ChatBackend:
     """The configured chat backend: the local engine, or an OpenAI-compatible server."""
-    s = get_settings()
+    return backend_for(get_settings())
+
+
+def backend_for(s: Settings) -> ChatBackend:
+    """The chat backend ``s`` names: the local engine, or an OpenAI-compatible server."""
     if s.llm_backend == "openai":
         if not s.llm_base_url:
             from oneprice.core.errors import ConfigError
@@ -77,7 +81,7 @@ def get_backend() -> ChatBackend:
             raise ConfigError("ONEPRICE_LLM_BASE_URL must be set for the openai backend")
         key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
         return OpenAIBackend(s.llm_base_url, s.llm_model, key)
-    return LocalBackend(get_engine())
+    return LocalBackend(get_engine(s.llm_model, s.llm_draft_model, s.llm_dtype, s.llm_device, s.llm_method))
 
 
 def generate(messages: Messages, params: SamplingParams, engine: Engine | None = None) -> Completion:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -16,6 +17,10 @@ class SamplingParams:
     seed: int | None = None
     method: str = "auto"  # a proposer name, "plain" (k = 0 always) or "auto" (engine default)
     stop_token_ids: tuple[int, ...] = field(default_factory=tuple)
+    # Structured output: a JSON Schema ({} or {"type": "object"} for any JSON object) or a regex the
+    # completion must match; the local engine constrains decoding, remote backends pass it on.
+    json_schema: dict[str, Any] | None = None
+    regex: str | None = None
 
     @property
     def greedy(self) -> bool:
