@@ -26,7 +26,7 @@ def _services() -> Any:
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
+    typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
     raise typer.Exit(1) from None
 
 
