@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench._shared import shared_dir  # noqa: E402
 from oneprice.backtest import Bars  # noqa: E402
 from oneprice.models.prebit import build_dataset, read_daily, read_tweets, walk_forward  # noqa: E402
-from oneprice.models.prebit.model import auc_table  # noqa: E402
+from oneprice.models.prebit.model import auc_table, fold_auc_table  # noqa: E402
 from oneprice.models.prebit.trading import backtest_rules  # noqa: E402
 from oneprice.models.sentiment import load_model, score_texts  # noqa: E402
 
@@ -42,6 +43,9 @@ def main() -> None:
     ap.add_argument("--fee", type=float, default=0.001)
     ap.add_argument("--train-days", type=int, default=365)
     ap.add_argument("--step", type=int, default=30)
+    ap.add_argument("--tasks", default="up,down", help="of up, down, up_vol, down_vol")
+    ap.add_argument("--placebo-seeds", type=int, default=5, help="placebo runs (shuffles) per task")
+    ap.add_argument("--dataset", type=Path, default=None, help="reuse / write the built dataset here")
     args = ap.parse_args()
     crypto = shared_dir() / "data" / "crypto"
     t0 = time.perf_counter()
@@ -51,9 +55,19 @@ def main() -> None:
     print(f"BTC days {len(btc)} (rejects {dict(rej)}), tweets {len(tweets)} (rejects {dict(trej)})")
     clf = load_model()
     t = time.perf_counter()
-    ds = build_dataset(
-        btc, assets, tweets, lambda texts: score_texts(clf, texts), threshold=args.threshold, vol_k=args.vol_k
-    )
+    if args.dataset is not None and args.dataset.is_file():
+        ds = pd.read_parquet(args.dataset)
+    else:
+        ds = build_dataset(
+            btc,
+            assets,
+            tweets,
+            lambda texts: score_texts(clf, texts),
+            threshold=args.threshold,
+            vol_k=args.vol_k,
+        )
+        if args.dataset is not None:
+            ds.to_parquet(args.dataset)
     print(
         f"dataset {ds.shape} {ds.index[0].date()}..{ds.index[-1].date()}, tweets scored and pooled in "
         f"{time.perf_counter() - t:.0f}s"
@@ -61,11 +75,23 @@ def main() -> None:
     for col in ("y_up", "y_down", "y_up_vol", "y_down_vol"):
         print(f"  base rate {col}: {ds[col].mean():.3f}")
     t = time.perf_counter()
-    pred = walk_forward(ds, ("up", "down", "up_vol", "down_vol"), train_days=args.train_days, step=args.step)
+    tasks = tuple(x.strip() for x in args.tasks.split(",") if x.strip())
+    pred = walk_forward(ds, tasks, train_days=args.train_days, step=args.step)
     print(f"walk-forward in {time.perf_counter() - t:.0f}s")
-    aucs = auc_table(pred)
+    aucs, within = auc_table(pred), fold_auc_table(pred)
     for task, row in aucs.items():
         print(f"  AUC {task:9s} " + "  ".join(f"{k} {v:.3f}" for k, v in sorted(row.items())))
+        print(
+            f"  mean in-fold AUC {task:9s} "
+            + "  ".join(f"{k} {v:.3f}" for k, v in sorted(within[task].items()))
+        )
+    placebos: dict[str, list[float]] = {task: [aucs[task]["placebo"]] for task in tasks}
+    for seed in range(1, args.placebo_seeds):
+        more = auc_table(walk_forward(ds, tasks, (), args.train_days, args.step, placebo=True, seed=seed))
+        for task in tasks:
+            placebos[task].append(more[task]["placebo"])
+    for task, vals in placebos.items():
+        print(f"  placebo AUC {task}: {', '.join(f'{v:.3f}' for v in vals)} (mean {np.mean(vals):.3f})")
     fused = pred[pred.model == "fusion"]
     p_up = fused[fused.task == "up"]["p"]
     p_down = fused[fused.task == "down"]["p"]

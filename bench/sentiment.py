@@ -87,8 +87,9 @@ def baseline_head(tr: pd.DataFrame, cache: Path) -> EmbeddingHead:
     x = Embedder(BUNDLED, cache_dir=cache).encode(list(tr.text))
     y = np.array([LABELS.index(v) for v in tr.label])
     lr = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
-    out = ROOT / ".bench_minilm_head"
-    EmbeddingHead.save(out, BUNDLED, lr.coef_, lr.intercept_, {"trained_on": "sent_train.csv", "C": 1.0})
+    out = cache.parent / "bench_minilm_head"
+    info = {"trained_on": f"sent_train.csv, first {len(tr)} rows", "C": 1.0}
+    EmbeddingHead.save(out, BUNDLED, lr.coef_, lr.intercept_, info)
     return EmbeddingHead(out, cache, name=BASELINE)
 
 
@@ -97,6 +98,8 @@ def main() -> None:
     ap.add_argument("--save", action="store_true", help="write the bundled weights into the package")
     ap.add_argument("--choose", action="store_true", help="choose crypto weight and C on the dev share")
     ap.add_argument("--no-baseline", action="store_true", help="skip the MiniLM baseline (slow on CPU)")
+    ap.add_argument("--use-saved", action="store_true", help="score the bundled weights, do not retrain")
+    ap.add_argument("--baseline-limit", type=int, default=None, help="train the baseline on the first N rows")
     args = ap.parse_args()
     data_dir = Path(os.environ.get("ONEPRICE_DATA_DIR", "/tmp/oneprice-bench"))
     SHARED = shared_dir() / "data" / "crypto" / "twitter_financial_news_sentiment"
@@ -106,20 +109,25 @@ def main() -> None:
     crypto = pd.read_csv(CRYPTO)
     dev, test = crypto[crypto.split == "dev"], crypto[crypto.split == "test"]
     c = 20.0
-    w = choose(tr, dev, c) if args.choose else 10.0
+    if args.use_saved:
+        bundled = TfidfSentiment.load(DATA_DIR, name="bundled")
+        w = float(bundled.meta.get("crypto_weight", 0.0))
+        models: dict = {"bundled": bundled}
+    else:
+        w = choose(tr, dev, c) if args.choose else 10.0
+        models = {"tfidf_finance_only": fit(tr, None, 0.0, c), "bundled": fit(tr, dev, w, c)}
     print(f"crypto weight {w:g}, C {c:g}")
-    models = {"tfidf_finance_only": fit(tr, None, 0.0, c), "bundled": fit(tr, dev, w, c)}
     models["bundled"].meta.update(
         {
             "trained_on": "sent_train.csv (Twitter Financial News, MIT) + crypto dev share",
             "crypto_dev": len(dev),
         }
     )
-    if args.save:
+    if args.save and not args.use_saved:
         models["bundled"].save(DATA_DIR)
         print(f"saved bundled weights to {DATA_DIR}")
     if not args.no_baseline:
-        head = baseline_head(tr, data_dir / "cache")
+        head = baseline_head(tr.iloc[: args.baseline_limit], data_dir / "cache")
         models["minilm_linear"] = head
         if args.save:
             EmbeddingHead.save(

@@ -157,3 +157,12 @@ def test_rules_against_buy_and_hold():
     scared = backtest_rules(bars, calm, pd.Series(1.0, b.index), thresholds=(0.5,))
     assert scared["rules"]["risk_off"]["0.5"]["trade_count"] == 0
     assert scared["rules"]["risk_off"]["0.5"]["total_return"] == 0
+
+
+def test_placebo_alone_and_in_fold_auc(dataset):
+    from oneprice.models.prebit.model import fold_auc_table
+
+    pred = walk_forward(dataset, ("down",), (), train_days=60, step=30, placebo=True, seed=3)
+    assert set(pred["model"]) == {"placebo"}
+    inner = fold_auc_table(pred)["down"]["placebo"]
+    assert inner is None or 0 <= inner <= 1

@@ -156,7 +156,8 @@ def walk_forward(
     rng = np.random.default_rng(seed)
     runs = [*kinds, "placebo"] if placebo else list(kinds)
     out = []
-    counts = DayText.counts(_docs(data)).tocsr() if any(_uses_text(ds, k) for k in kinds) else None
+    text_runs = any(_uses_text(ds, k) for k in kinds) or (placebo and _uses_text(ds, "fusion"))
+    counts = DayText.counts(_docs(data)).tocsr() if text_runs else None
     for fold, start in enumerate(range(train_days, len(data), step)):
         tr, te = data.iloc[start - train_days : start], data.iloc[start : start + step]
         text_tr = text_te = None
@@ -197,3 +198,14 @@ def auc_table(pred: pd.DataFrame) -> dict[str, dict[str, float | None]]:
         task: {model: auc(g["y"].to_numpy(), g["p"].to_numpy()) for model, g in by_task.groupby("model")}
         for task, by_task in pred.groupby("task")
     }
+
+
+def fold_auc_table(pred: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """The mean of the AUCs inside each fold (folds whose test days hold both classes): unlike the pooled
+    AUC, a model's level shifting from fold to fold with the regime cannot move it."""
+    out: dict[str, dict[str, float | None]] = {}
+    for (task, model), g in pred.groupby(["task", "model"]):
+        per = [auc(f["y"].to_numpy(), f["p"].to_numpy()) for _, f in g.groupby("fold")]
+        vals = [v for v in per if v is not None]
+        out.setdefault(task, {})[model] = float(np.mean(vals)) if vals else None
+    return out
