@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.models.llm.sampling import SamplingParams
-from oneprice.services import llm
+from oneprice.cli import lazy_module
+
+llm = lazy_module("oneprice.services.llm")  # torch loads only when an llm command runs
 
 
 def register(app: typer.Typer) -> None:
@@ -56,6 +57,8 @@ def register(app: typer.Typer) -> None:
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": text}
         ]
+        from oneprice.models.llm.sampling import SamplingParams
+
         params = SamplingParams(max_tokens, temperature, top_p, tuple(stop or ()), seed, method)
         engine = llm.get_engine(model, draft, dtype)
         if as_json:
