@@ -18,6 +18,7 @@ from oneprice.arbitrage.detect import Candidate, Params
 from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
 from oneprice.config import Settings
 from oneprice.core.types import ZERO
+from oneprice.core.venues import describe
 from oneprice.db import models as m
 from oneprice.db.base import now_utc
 from oneprice.db.models_arbitrage import ArbOpportunity
@@ -41,7 +42,7 @@ def _clients(svc: Services, source: str, venues: set[str]) -> dict[str, VenueCli
     if source == "replay":
         return {"*": svc.client("replay")}
     out = {}
-    for v in sorted(venues - {"manifold"}):
+    for v in sorted(v for v in venues if describe(v).executable):
         try:
             out[v] = svc.client(v)
         except KeyError:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from oneprice.core.errors import ConfigError
 from oneprice.db import Match
 from oneprice.services.container import Services
 
@@ -52,6 +53,10 @@ def dashboard_env(db_url: str | None = None, base: dict[str, str] | None = None)
 def serve(svc: Services, port: int | None = None, address: str = "127.0.0.1") -> int:
     """Serve the dashboard of ``svc``'s database in the foreground until interrupted; returns the
     server's exit status. The server process builds its own ``Services`` from the same settings."""
+    import importlib.util
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise ConfigError("the dashboard needs streamlit: pip install 'oneprice[dashboard]'")
     port = port or svc.settings.dashboard_port
     proc = subprocess.Popen(streamlit_command(port, address), env=dashboard_env(svc.settings.db_url))
 

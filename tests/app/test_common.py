@@ -46,8 +46,8 @@ def test_pages_import_service_functions_rather_than_name_them() -> None:
             f = call.func
             if isinstance(f, ast.Attribute) and f.attr in ("fetch", "act"):
                 assert isinstance(call.args[1], ast.Attribute), f"{page.name}:{call.lineno} names a service"
-        imported = {
-            n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "oneprice.services"
-        }
+        imported = [
+            n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "oneprice.services"
+        ]
         if "fetch(" in page.read_text():
             assert imported, page.name

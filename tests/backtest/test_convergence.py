@@ -76,9 +76,10 @@ def make_pair(engine: Engine, result: str | None = "yes", relation: str = "equiv
 
 
 def test_complete_sets_follow_the_outcome_map_convention():
-    assert complete_sets({"Yes": "Yes", "No": "No"}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]
-    assert complete_sets({"Yes": "No", "No": "Yes"}) == [("A:Yes", "B:Yes"), ("A:No", "B:No")]
-    assert complete_sets({}) == []
+    assert complete_sets("equivalent", {"Yes": "Yes", "No": "No"}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]
+    assert complete_sets("inverse", {"Yes": "No", "No": "Yes"}) == [("A:Yes", "B:Yes"), ("A:No", "B:No")]
+    assert complete_sets("equivalent", {}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]  # the relation's map
+    assert complete_sets("a_implies_b", {"Yes": "Yes"}) == []  # a bound, not a pair to converge
 
 
 @pytest.mark.parametrize("relation", ["equivalent", "inverse"])
