@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from oneprice.arbitrage.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
 from oneprice.core import venues
 from oneprice.core.fees import NotExecutableError
 from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, complete_sets, other
+from oneprice.core.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
 from oneprice.core.types import ONE, ZERO, Market, OrderBook
 
 RELATIONS = (*EQUIVALENCE, *BOUNDS)

@@ -276,7 +276,7 @@ def register(app: typer.Typer) -> None:
 
         def go() -> None:
             paths = bt.report(services(), run_id, out, cdn)
-            con.print(f"html: {paths['html']}\njson: {paths['json']}")
+            con.print(f"html: {paths.html}\njson: {paths.json}")
 
         _guard(go)
 

@@ -8,6 +8,7 @@ Every run is persisted in ``backtest_runs`` for the dashboard.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -247,9 +248,15 @@ def get_run(svc: Services, run_id: int) -> dict[str, Any]:
     return run
 
 
-def report(svc: Services, run_id: int, out_dir: str | Path = "reports", cdn: bool = False) -> dict[str, str]:
+@dataclass(frozen=True)
+class ReportPaths:
+    html: str
+    json: str
+
+
+def report(svc: Services, run_id: int, out_dir: str | Path = "reports", cdn: bool = False) -> ReportPaths:
     """Write the HTML (plotly) and JSON reports of a stored run; returns their paths."""
     from oneprice.backtest.report import write_report  # plotly loads only when a report is written
 
     page, js = write_report(bt_store.get_run(svc.engine, run_id), Path(out_dir), cdn)
-    return {"html": str(page), "json": str(js)}
+    return ReportPaths(str(page), str(js))

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -77,7 +78,13 @@ def serve(svc: Services, port: int | None = None, address: str = "127.0.0.1") ->
         signal.signal(signal.SIGTERM, previous)
 
 
-def match_counts(svc: Services) -> dict[str, dict[str, int]]:
+@dataclass(frozen=True)
+class MatchCounts:
+    status: dict[str, int]  # matches per review status
+    relation: dict[str, int]  # matches per relation
+
+
+def match_counts(svc: Services) -> MatchCounts:
     """Matches counted by review status and by relation (the alignment service lists, never counts)."""
     with svc.session() as s:
         by_status = {
@@ -87,4 +94,4 @@ def match_counts(svc: Services) -> dict[str, dict[str, int]]:
             str(k): int(n)
             for k, n in s.execute(select(Match.relation, func.count()).group_by(Match.relation))
         }
-    return {"status": by_status, "relation": by_relation}
+    return MatchCounts(by_status, by_relation)

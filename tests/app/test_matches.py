@@ -81,7 +81,7 @@ def test_confirm_and_reject_persist(
     assert (row.status, row.decided_by) == ("rejected", "dashboard")
 
     # the decisions are training labels for the alignment model now
-    reviews = [p for p in alignment.training_pairs(url)[0] if p.source == "review"]
+    reviews = [p for p in alignment.training_pairs(build_services(db_url=url))[0] if p.source == "review"]
     assert {(p.key, p.relation) for p in reviews} == {
         (f"db:{first}", _row(url, first).relation),
         (f"db:{second}", "overlapping"),
