@@ -52,7 +52,8 @@ def seal(out_dir: Path, seed: int = 14, fraction: float = 0.25) -> str:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(part)
-    return f"sealed {len(keys)} of {len(rows)} labeled pairs ({len(held)} of {len(groups)} families) in {out_dir}"
+    fams = f"{len(held)} of {len(groups)} families"
+    return f"sealed {len(keys)} of {len(rows)} labeled pairs ({fams}) in {out_dir}"
 
 
 def main() -> None:

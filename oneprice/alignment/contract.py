@@ -170,20 +170,10 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
 _LEAD = re.compile(r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", re.I)
 
 
-_DATE_TITLE = re.compile(
-    r"^\s*((?:january|february|march|april|may|june|july|august|september|october|november|december) \d{1,2})"
-    r" (?:win|be|get|receive|earn)\b",
-    re.I,
-)
-
-
 def _names(question: str) -> list[tuple[int, str]]:
-    """Quoted text and capitalised runs of the question, with their positions; a title that is a date
-    ("Will September 5 win Best Original Screenplay?") is a name too."""
+    """Quoted text and capitalised runs of the question, with their positions."""
     q = _LEAD.sub("", question)
     found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
-    if t := _DATE_TITLE.match(q):
-        found.append((t.start(1), fold(t.group(1))))
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
         if words and not words[0][:1].isdigit():
@@ -324,20 +314,31 @@ def _direction(q: str, nums: list[float]) -> tuple[str, float | None, float | No
     return "", None, None
 
 
+_TIME = re.compile(r"\b\d{1,2}(:\d\d)?\s*(am|pm)\b")  # "5 pm" is a time, not a prime minister
+_PUNCT = re.compile(r"[?!,;:()\"]|\.(?=\s|$)")  # "in Texas?" names Texas
+
+
 def _hits(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    padded = f" {text} "
+    padded = f" {_PUNCT.sub(' ', _TIME.sub(' ', text))} "
     return frozenset(k for k, rx in _compiled(table).items() if rx.search(padded))
+
+
+def _canon_word(w: str) -> str:
+    """A lexicon word as canonical text spells it, keeping its trailing space (a whole-word marker)."""
+    word = canon(w.strip())
+    return word + " " if w.endswith(" ") else word
 
 
 _RX_CACHE: dict[int, dict[str, re.Pattern[str]]] = {}
 
 
 def _compiled(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
-    """One regex per key; each word must start at a word boundary (words may be prefixes)."""
+    """One regex per key; each word must start at a word boundary (words may be prefixes). Words are
+    spelt as ``canon`` spells them (the text searched is canonical: "rate hike" is "rate increase")."""
     got = _RX_CACHE.get(id(table))
     if got is None:
         got = {
-            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(w.lstrip())}" for w in ws))
+            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(_canon_word(w))}" for w in ws))
             for k, ws in table.items()
         }
         _RX_CACHE[id(table)] = got
@@ -392,7 +393,7 @@ def parse(
         award=_award(q),
         rank=_rank(q),
         disjunct=bool(_DISJ.search(q)),
-        places=_hits(q, lx.PLACES),
+        places=_places(q),
         subject=_subject(names),
         rules_subject=rules_subject,
         rules_year_end=_rules_year_end(r),
@@ -400,6 +401,14 @@ def parse(
         ticker_date=_ticker_date(venue, market_id),
         rules_joint=rules_joint,
     )
+
+
+def _places(q: str) -> frozenset[str]:
+    """Places named in the question; one inside a longer one named there ("Virginia" in "West
+    Virginia") is not named on its own."""
+    hits = _hits(q, lx.PLACES)
+    inside = {p for p in hits for o in hits if p != o and re.search(rf"\b{re.escape(p)}\b", o)}
+    return hits - inside
 
 
 def _award(q: str) -> str:
