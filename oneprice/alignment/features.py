@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 
 from oneprice.alignment.contract import Contract, canon, fold, parse
 from oneprice.alignment.fineprint import disjoint, fine_print, initials_match
+from oneprice.alignment.reader import READER_FEATURES
 
 INF = math.inf
 
@@ -162,7 +163,7 @@ def _eff_conflict(a: Contract, b: Contract) -> bool:
 def _coarse(c: Contract) -> bool:
     """The deadline is only a year's end in the rules or a Kalshi ticker's date."""
     d = effective_deadline(c)
-    return d is not None and d in (c.rules_year_end, c.ticker_date)
+    return d is not None and d in (c.rules_year_end, c.ticker_date, c.expected)
 
 
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
@@ -180,7 +181,16 @@ def effective_deadline(c: Contract) -> Any:
         return c.deadline
     if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
         return c.close.date()
-    return c.rules_deadline or c.rules_year_end or c.ticker_date
+    return c.rules_deadline or c.rules_year_end or c.ticker_date or c.expected
+
+
+def _strict_conflict(a: Contract, b: Contract) -> bool:
+    """One threshold, one side of it, but one market excludes the value ("above 5") and the other
+    includes it ("5 or more"): they settle differently exactly at the threshold."""
+    if a.strict is None or b.strict is None or a.strict == b.strict or a.direction != b.direction:
+        return False
+    ia, ib = _interval(a), _interval(b)
+    return bool(ia and ib and ia == ib)
 
 
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
@@ -194,7 +204,7 @@ HARD_CONFLICTS = (
     "stage_one_sided", "threshold_one_sided", "exit_one_sided",
     "first_window_conflict", "announce_one_sided", "joint_one_sided",
     "event_conflict", "extend_one_sided", "qualifier_one_sided",
-    "place_one_sided",
+    "place_one_sided", "strict_conflict",
 )  # fmt: skip
 
 
@@ -281,6 +291,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
             _state_school(qa, qb) or _state_school(qb, qa) or _team_suffix(a, b, qa, qb)
         ),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
+        "strict_conflict": float(_strict_conflict(a, b)),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
         **fine_print(a, b, qa, qb),
@@ -288,7 +299,9 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
     return f
 
 
-FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+FACET_FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+# The model's columns: the facets, then the rules reader's clause alignment (``reader.py``).
+FEATURES = FACET_FEATURES + READER_FEATURES
 
 
 def hard_facets(a: Contract, b: Contract) -> list[str]:

@@ -57,6 +57,13 @@ def to_market(row: MarketRow) -> Market:
         event_id=row.event_external_id or event_of(row.venue, row.external_id),
         category=row.category or "",
         status=row.status,
+        strike_type=row.strike_type or "",
+        floor_strike=row.floor_strike,
+        cap_strike=row.cap_strike,
+        expected_expiration=row.expected_expiration,
+        series=row.series or "",
+        group_item=row.group_item or "",
+        resolution_source=row.resolution_source or "",
     )
 
 
