@@ -421,7 +421,8 @@ def parse(
         nums = nums or [v for v in (lo, hi) if v is not None]
     names = _names(question)
     rules_subject, rules_joint = _rules_subject(question, rules or "")
-    if not rules_subject and item and not any(ch.isdigit() for ch in item) and not any(re.search(rf"\b{re.escape(w)}\b", q) for w in item.split()):
+    named = any(re.search(rf"\b{re.escape(w)}\b", q) for w in item.split())
+    if not rules_subject and item and not named and not any(ch.isdigit() for ch in item):
         rules_subject = item  # the group's outcome names who or what the title leaves out
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
     negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))

@@ -119,7 +119,9 @@ def parse_market(d: Any, ts: datetime, event: Mapping[str, Any] | None = None) -
         strike_type=opt_str(d, "strike_type"),
         floor_strike=_strike(d, "floor_strike", ticker),
         cap_strike=_strike(d, "cap_strike", ticker),
-        expected_expiration=parse_time(get(d, "expected_expiration_time"), "expected_expiration_time", ticker),
+        expected_expiration=parse_time(
+            get(d, "expected_expiration_time"), "expected_expiration_time", ticker
+        ),
         series=opt_str(d, "series_ticker") or opt_str(event or {}, "series_ticker") or str(ev).split("-")[0],
     )
     quotes = [
