@@ -68,18 +68,27 @@ class Prepared:
         self.rules = _HASHER.transform([c.rules[:3000] for c in self.contracts]).tocsr()
         self.has_rules = np.array([bool(c.rules.strip()) for c in self.contracts])
         self.reader = USE_READER if reader is None else reader
-        self.readings = (
-            read([(uniq[k].question, uniq[k].rules) for k in self.keys], embedder) if self.reader else []
-        )
+        # read lazily, for the markets of the pairs scored (a listing's candidates touch few of them)
+        self._texts = [(uniq[k].question, uniq[k].rules) for k in self.keys]
+        self._embedder = embedder
+        self.readings: dict[int, np.ndarray] = {}
 
     def pos(self, m: Market) -> int:
         return self.index[(m.venue, m.market_id)]
+
+    def read(self, positions: Sequence[int]) -> None:
+        """Read the rules of the markets at ``positions`` not read yet (embeddings cached on disk)."""
+        todo = sorted({i for i in positions if i not in self.readings})
+        if self.reader and todo:
+            for i, r in zip(todo, read([self._texts[i] for i in todo], self._embedder), strict=True):
+                self.readings[i] = r
 
 
 def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair."""
     ii = np.array([prep.pos(a) for a, _ in pairs], dtype=int)
     jj = np.array([prep.pos(b) for _, b in pairs], dtype=int)
+    prep.read([*ii.tolist(), *jj.tolist()])
     cos = np.einsum("ij,ij->i", prep.vectors[ii], prep.vectors[jj]) if len(pairs) else np.zeros(0)
     rules = np.asarray(prep.rules[ii].multiply(prep.rules[jj]).sum(axis=1)).ravel() if len(pairs) else cos
     rules = np.where(prep.has_rules[ii] & prep.has_rules[jj], rules, -1.0)
