@@ -1,6 +1,6 @@
 """Fine-print facets: what two look-alike questions differ on once their rules are read.
 
-Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure, honour, award
+Each is a feature the model weighs (``features.SOFT_FACETS``), not a veto of its own: adjacent buckets, a measure, honour, award
 category or nomination only one market names, a superlative role, a month's window against a year's,
 a round short of the whole contest against a plain "win", a threshold only one market sets or only one
 gives a direction, a second way to Yes in the rules (an announcement that counts), "first N days"
