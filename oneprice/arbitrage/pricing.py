@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from oneprice.arbitrage.fees import FeeModel, Fill
+from oneprice.core.fees import FeeModel, Fill
 from oneprice.core.types import ONE, ZERO, Level, OrderBook
 
 

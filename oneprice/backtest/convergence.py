@@ -26,6 +26,11 @@ from oneprice.backtest.costs import CostModel
 from oneprice.backtest.events import Broker, Instrument, run_events
 from oneprice.backtest.result import BacktestResult
 from oneprice.backtest.strategies import Param
+from oneprice.core import venues
+from oneprice.core.errors import ConfigError
+from oneprice.core.fees import FeeModel, NotExecutableError
+from oneprice.core.match import HEDGEABLE
+from oneprice.core.match import complete_sets as relation_sets
 
 D0, D1 = Decimal(0), Decimal(1)
 
@@ -40,17 +45,39 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class VenueCost(CostModel):
+    """A leg's costs: the venue's own taker fee schedule (the scanner's, ``oneprice.core.venues``) plus
+    any extra notional ``fee``. Decimal in, Decimal out."""
+
+    venue_fee: FeeModel | None = None
+
+    @property
+    def linear(self) -> bool:
+        return False
+
+    def fee_for(self, size: Any, price: Any) -> Any:
+        return self.fee_for_fills([(price, abs(size))])
+
+    def fee_for_fills(self, fills: list[tuple[Any, Any]]) -> Any:
+        base = CostModel.fee_for_fills(self, fills) if self.fee or self.fixed else Decimal(0)
+        if self.venue_fee is None or not fills:
+            return base
+        dec = [(Decimal(str(p)), Decimal(str(abs(q)))) for p, q in fills]
+        return Decimal(str(base)) + self.venue_fee(dec, False)
+
+
 def venue_cost(venue: str, extra: dict[str, Any] | None = None, fee: float = 0.0) -> CostModel:
-    """Taker fees per venue: Kalshi 0.07 x P x (1 - P) per contract rounded up to the cent per order;
-    Polymarket its market's fee_rate x (P(1 - P)) ** fee_exponent; others a plain notional ``fee``."""
-    extra = extra or {}
-    if venue == "kalshi":
-        return CostModel(fee=fee, pm_fee=0.07, fee_step=0.01)
-    if venue == "polymarket" and extra.get("fee_rate"):
-        return CostModel(
-            fee=fee, pm_fee=float(extra["fee_rate"]), pm_exp=float(extra.get("fee_exponent") or 1)
-        )
-    return CostModel(fee=fee)
+    """The venue's taker fees (Kalshi ceil-to-cent 0.07 x C x P(1 - P), Polymarket its market's schedule,
+    PredictIt 10% of profit and 5% on withdrawal) plus a notional ``fee``; the same model the scanner
+    charges. A venue without a schedule pays the notional ``fee`` only; play money cannot be traded."""
+    try:
+        model = venues.fee_model(venue, extra or {})
+    except NotExecutableError as exc:
+        raise ConfigError(f"cannot backtest a trade on {venue}: {exc}") from None
+    except KeyError:
+        model = None
+    return VenueCost(fee=fee, venue_fee=model)
 
 
 @dataclass
@@ -74,13 +101,11 @@ class PairData:
     p_same: float = 1.0  # the chance the two markets settle alike (the match's P(same proposition))
 
 
-def other(outcome: str) -> str:
-    return "No" if outcome.lower() == "yes" else "Yes"
-
-
-def complete_sets(outcome_map: dict[str, str]) -> list[tuple[str, str]]:
-    """[(A leg, B leg)] for each A outcome whose hedge is in the map."""
-    return [(f"A:{a}", f"B:{outcome_map[other(a)]}") for a in ("Yes", "No") if other(a) in outcome_map]
+def complete_sets(relation: str, outcome_map: dict[str, str]) -> list[tuple[str, str]]:
+    """[(A leg, B leg)] of each complete set of a hedgeable pair (``oneprice.core.match``)."""
+    if relation not in HEDGEABLE:
+        return []
+    return [(f"A:{a}", f"B:{b}") for a, b, _kind in relation_sets(relation, outcome_map)]
 
 
 def _col(q: pd.DataFrame, c: str, i: int) -> Any:
@@ -206,7 +231,7 @@ def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
         p_same, status = float(m.confidence or 0.0), m.status
         if status == "confirmed":
             p_same = max(p_same, get_settings().arb_confirmed_confidence)
-    sets = complete_sets(omap)
+    sets = complete_sets(relation, omap)
     if not sets or ma is None or mb is None:
         raise ValueError(f"match {match_id} ({relation}) has no complete set to trade: outcome_map={omap}")
     legs_q = {}

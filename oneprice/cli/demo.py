@@ -5,19 +5,18 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from oneprice.cli import lazy_module
+from oneprice.cli import lazy_module, services
 from oneprice.cli.arbitrage import print_scan, wide_console
 
 demo_service = lazy_module("oneprice.services.demo")
 
 
-def demo(
-    db: str = typer.Option(None, "--db", help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
-) -> None:
+def demo() -> None:
     """Ingest the bundled real snapshot, align the venues, scan for executable edges, print them."""
     con: Console = wide_console()
+    svc = services()
     with con.status("working") as status:
-        out = demo_service.run_demo(db, say=lambda m: status.update(m))
+        out = demo_service.run_demo(svc, say=lambda m: status.update(m))
     ing = out["ingest"]
     con.rule("1. ingest (bundled snapshot of 2025-02-11)")
     con.print(

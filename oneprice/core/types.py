@@ -45,9 +45,15 @@ def to_prob(value: Any) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Venue:
+    """A venue and what shared code needs to know about it (see ``oneprice.core.venues.describe``)."""
+
     name: str
     kind: VenueKind = VenueKind.PREDICTION
     executable: bool = True  # False for play-money venues (Manifold)
+    fee_schedule: str | None = None  # key of its taker fee schedule in ``oneprice.core.fees``
+    tick: Decimal = Decimal("0.01")  # price increment where a market states none
+    close_times_reliable: bool = True  # False where a close time is set per series, not per market
+    neg_risk: bool = False  # the venue lists augmented negative-risk markets that are excluded
 
 
 @dataclass(frozen=True, slots=True)

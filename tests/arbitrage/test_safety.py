@@ -10,11 +10,11 @@ from sqlalchemy import Engine, select
 
 from oneprice.arbitrage import safety
 from oneprice.arbitrage.alerts import ConsoleSink
-from oneprice.config import get_settings
 from oneprice.core import Market
 from oneprice.db import models as m
 from oneprice.db import session_scope
 from oneprice.services import arbitrage as svc
+from oneprice.services.container import build_services
 
 from .conftest import FakeVenue, add_pair, db_url, fresh_books
 
@@ -75,12 +75,13 @@ def test_unreviewed_outsized_edge_is_marked_and_held(engine: Engine) -> None:
     ok = add_pair(engine, "KX-OK", "0xok")  # confirmed, 0.40 + 0.52: edge 0.08
     _word_questions(engine)
     lines: list[str] = []
-    res = svc.scan_once("live", db_url(engine), clients=_clients(), sinks=[ConsoleSink(lines.append)])
+    services = build_services(db_url=db_url(engine))
+    res = svc.scan_once(services, "live", clients=_clients(), sinks=[ConsoleSink(lines.append)])
     found = {o["match_id"]: o for o in res["opportunities"]}
     assert found[big]["flags"] == [safety.UNREVIEWED, safety.HELD] and not found[big]["clean"]
     assert found[ok]["flags"] == [] and found[ok]["clean"] and found[ok]["reviewed"]
     assert res["alerts"] == 1 and f"match {ok}" in lines[0]  # the held edge is not alerted
-    latest = {r["match_id"]: r for r in svc.latest_opportunities(url=db_url(engine))}
+    latest = {r["match_id"]: r for r in svc.latest_opportunities(services)}
     assert latest[big]["flags"] == [safety.UNREVIEWED, safety.HELD] and not latest[big]["reviewed"]
 
 
@@ -91,9 +92,5 @@ def test_require_confirmed_scans_only_confirmed_pairs(
     ok = add_pair(engine, "KX-OK", "0xok")
     _word_questions(engine)
     monkeypatch.setenv("ONEPRICE_ARB_REQUIRE_CONFIRMED", "true")
-    get_settings.cache_clear()
-    try:
-        res = svc.scan_once("live", db_url(engine), clients=_clients(), sinks=[])
-    finally:
-        get_settings.cache_clear()
+    res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=_clients(), sinks=[])
     assert res["pairs"] == 1 and [o["match_id"] for o in res["opportunities"]] == [ok]

@@ -13,6 +13,7 @@ from oneprice.arbitrage.alerts import ConsoleSink, JsonlSink
 from oneprice.db import BookSnapshot, QuoteRow, session_scope
 from oneprice.db.models_arbitrage import ArbAlert, ArbDeviation, ArbOpportunity, ArbScanRun
 from oneprice.services import arbitrage as svc
+from oneprice.services.container import build_services
 
 from .conftest import FakeVenue, add_pair, db_url, fresh_books
 
@@ -73,13 +74,13 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
         assert s.scalar(select(func.count()).select_from(QuoteRow)) == 8 * 2
         row = s.scalars(select(ArbOpportunity).where(ArbOpportunity.match_id == ids["arb"])).first()
         assert row is not None and row.book_ts is not None and row.legs[0]["book_ts"]
-    latest = svc.latest_opportunities(url=db_url(engine))
+    latest = svc.latest_opportunities(build_services(db_url=db_url(engine)))
     assert latest[0]["match_id"] in found and latest[0]["is_opportunity"]
     assert any(r["excluded_reason"] for r in latest)
-    assert [r["match_id"] for r in svc.latest_opportunities(kind="bound", url=db_url(engine))] == [
-        ids["bound"]
-    ]
-    runs = svc.list_scan_runs(url=db_url(engine))
+    assert [
+        r["match_id"] for r in svc.latest_opportunities(build_services(db_url=db_url(engine)), kind="bound")
+    ] == [ids["bound"]]
+    runs = svc.list_scan_runs(build_services(db_url=db_url(engine)))
     assert [r["opportunities"] for r in runs] == [2, 2] and runs[1]["alerts"] == 2
 
 
@@ -104,7 +105,7 @@ def test_failing_venue_is_reported_and_others_go_on(engine: Engine) -> None:
     assert len(res["opportunities"]) == 2  # the other venues' pairs are still priced
     reasons = [e["excluded_reason"] for e in res["excluded"]]
     assert any(r.startswith("missing_book: predictit") for r in reasons)
-    run = svc.list_scan_runs(url=db_url(engine))[0]
+    run = svc.list_scan_runs(build_services(db_url=db_url(engine)))[0]
     assert run["status"] == "partial" and "predictit" in run["venue_errors"]
 
 
