@@ -11,7 +11,7 @@ question and rules sentences embedded) is timed on 1,000 listed markets against 
 and again cached, with the cache hit rate of the second pass. The last line is one JSON object.
 
     python bench/align.py [--source DIR_WITH_LISTING_JSON] [--sample 20000] [--factors 1,2,4]
-    python bench/align.py --reader-only    # just the reader's cost
+    python bench/align.py --reader-only [--reader-markets 1000]   # just the reader's cost
 """
 
 from __future__ import annotations
@@ -163,13 +163,14 @@ def main() -> None:
     )
     ap.add_argument("--factors", default="1,2,4")
     ap.add_argument("--reader-only", action="store_true", help="time only the rules reader")
+    ap.add_argument("--reader-markets", type=int, default=1000, help="markets the reader is timed on")
     args = ap.parse_args()
     markets = load_listings(args.source)
     print(
         f"listings: {sum(m.venue == 'kalshi' for m in markets)} kalshi, "
         f"{sum(m.venue == 'polymarket' for m in markets)} polymarket"
     )
-    reader = reader_cost(markets)
+    reader = reader_cost(markets, args.reader_markets)
     if args.reader_only:
         print(json.dumps({"reader": reader}))
         return

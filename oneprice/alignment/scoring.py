@@ -12,6 +12,7 @@ from oneprice.alignment.classifier import AlignmentModel, Scored, veto
 from oneprice.alignment.contract import Contract, Terms, canon, parse
 from oneprice.alignment.embed import Embedder
 from oneprice.alignment.features import (
+    FACET_FEATURES,
     FEATURES,
     HARD_CONFLICTS,
     facet_report,
@@ -85,20 +86,29 @@ class Prepared:
 
 
 def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-    """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair."""
+    """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair.
+
+    The rules reader reads only the pairs no hard facet rules out (the only ones that can be called
+    hedgeable); the others carry -1 in its columns, in training and in use alike."""
     ii = np.array([prep.pos(a) for a, _ in pairs], dtype=int)
     jj = np.array([prep.pos(b) for _, b in pairs], dtype=int)
-    prep.read([*ii.tolist(), *jj.tolist()])
     cos = np.einsum("ij,ij->i", prep.vectors[ii], prep.vectors[jj]) if len(pairs) else np.zeros(0)
     rules = np.asarray(prep.rules[ii].multiply(prep.rules[jj]).sum(axis=1)).ravel() if len(pairs) else cos
     rules = np.where(prep.has_rules[ii] & prep.has_rules[jj], rules, -1.0)
     ab, ba, flips = [], [], []
     for k, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
         ca, cb = prep.contracts[i], prep.contracts[j]
-        ra, rb = _reading(prep, i, j), _reading(prep, j, i)
-        ab.append([*pair_features(ca, cb, float(cos[k]), float(rules[k])).values(), *ra])
-        ba.append([*pair_features(cb, ca, float(cos[k]), float(rules[k])).values(), *rb])
+        ab.append(list(pair_features(ca, cb, float(cos[k]), float(rules[k])).values()))
+        ba.append(list(pair_features(cb, ca, float(cos[k]), float(rules[k])).values()))
         flips.append(polarity_flip(ca, cb))
+    hard = [FACET_FEATURES.index(f) for f in HARD_CONFLICTS]
+    open_ = [k for k, row in enumerate(ab) if not any(row[h] > 0 for h in hard)]
+    prep.read([x for k in open_ for x in (int(ii[k]), int(jj[k]))])
+    unread = [-1.0] * len(READER_FEATURES)
+    is_open = set(open_)
+    for k, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+        ab[k] += _reading(prep, i, j) if k in is_open else unread
+        ba[k] += _reading(prep, j, i) if k in is_open else unread
     width = len(FEATURES)
     return (
         np.asarray(ab, dtype=float).reshape(-1, width),
