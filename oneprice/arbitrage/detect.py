@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from oneprice.arbitrage import safety
 from oneprice.core import venues
 from oneprice.core.fees import NotExecutableError
 from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, complete_sets, other
@@ -73,10 +74,20 @@ class Candidate:
     book_ts: datetime | None = None
     book_age_s: float | None = None
     mid_gap: Decimal | None = None
+    flags: list[str] = field(default_factory=list)  # safety.flags: unreviewed, thin_rules, held_for_review
 
     @property
     def is_opportunity(self) -> bool:
         return self.excluded is None and self.max_size >= 1 and (self.edge or ZERO) > 0
+
+    @property
+    def reviewed(self) -> bool:
+        return self.pair.status == "confirmed"
+
+    @property
+    def clean(self) -> bool:
+        """An opportunity with no safety flag: reviewed, decidable rules, an edge in the usual range."""
+        return self.is_opportunity and not self.flags
 
 
 def tick_of(market: Market) -> Decimal:
@@ -194,6 +205,7 @@ def evaluate(
         max(pair.confidence, params.confirmed_confidence) if pair.status == "confirmed" else pair.confidence
     )
     cand = Candidate(pair, kind, confidence=conf)
+    cand.flags = safety.flags(pair.market_a, pair.market_b, cand.reviewed, None)
     all_books = [b for bs in (books_a, books_b) if bs for b in bs.values()]
     if all_books:
         cand.book_ts = min(b.ts for b in all_books)
@@ -231,6 +243,7 @@ def evaluate(
         at_target.edge,
     )
     cand.risk_adjusted_edge = shown.edge - Decimal(str(round(1 - conf, 6))) * params.mismatch_loss
+    cand.flags = safety.flags(pair.market_a, pair.market_b, cand.reviewed, cand.edge)
     _lockup(cand, shown, as_of)
     return cand
 

@@ -65,8 +65,11 @@ def _market(row: m.Market, outcomes: list[Outcome]) -> Market:
     return to_market(row, outcomes)
 
 
-def load_pairs(session: Session, min_confidence: float, match_ids: list[int] | None = None) -> list[PairSpec]:
-    """Confirmed matches, and proposed ones at or above ``min_confidence``, of a priceable relation."""
+def load_pairs(
+    session: Session, min_confidence: float, match_ids: list[int] | None = None, confirmed_only: bool = False
+) -> list[PairSpec]:
+    """Confirmed matches, and proposed ones at or above ``min_confidence`` (none when
+    ``confirmed_only``: ``ONEPRICE_ARB_REQUIRE_CONFIRMED``), of a priceable relation."""
     a, b = aliased(m.Market), aliased(m.Market)
     q = (
         select(m.Match, a, b)
@@ -83,6 +86,8 @@ def load_pairs(session: Session, min_confidence: float, match_ids: list[int] | N
     )
     if match_ids is not None:
         q = q.where(m.Match.id.in_(match_ids))
+    if confirmed_only:
+        q = q.where(m.Match.status == "confirmed")
     rows = session.execute(q).all()
     ids = {r[1].id for r in rows} | {r[2].id for r in rows}
     outs: dict[int, list[Outcome]] = defaultdict(list)

@@ -6,6 +6,11 @@ the asks, walking no further than the recorded depth, with each venue's fees. It
 when its executable edge per contract (1 - cost incl. fees) reaches ``threshold``, then holds it to
 settlement, or (``hold=0``) sells both legs at the bids once that nets at least ``1 - exit_gap`` per
 contract after fees (the gap has closed). Settlement pays 0 or 1 per contract, no fee.
+
+A matched pair is not certain to settle alike: the match's P(same proposition) (``PairData.p_same``;
+a human-confirmed match is credited ``ONEPRICE_ARB_CONFIRMED_CONFIDENCE``) prices that risk. A set is
+entered only when its edge net of the expected mismatch loss, (1 - P(same)) x ``mismatch_loss``,
+reaches ``threshold``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ PARAMS = {
     "contracts": Param(100, int, 1, 10_000_000, "contracts per set (capped by depth and cash)"),
     "hold": Param(1, int, 0, 1, "1: hold to settlement; 0: exit when the gap closes"),
     "exit_gap": Param(0.0, float, 0, 1, "exit when selling nets >= 1 - exit_gap per contract"),
+    "mismatch_loss": Param(
+        1.0, float, 0, 1, "$ per contract lost if the two markets settle differently (priced by P(same))"
+    ),
 }
 
 
@@ -94,6 +102,7 @@ class PairData:
     settle_at: int | None = None
     label: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    p_same: float = 1.0  # the chance the two markets settle alike (the match's P(same proposition))
 
 
 def complete_sets(relation: str, outcome_map: dict[str, str]) -> list[tuple[str, str]]:
@@ -140,6 +149,8 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
     p = {k: v.default for k, v in PARAMS.items()} | dict(params)
     threshold, want = Decimal(str(p["threshold"])), Decimal(int(p["contracts"]))
     exit_gap = Decimal(str(p["exit_gap"]))
+    # the expected loss per contract from the two markets settling differently
+    risk = (D1 - Decimal(str(round(pair.p_same, 6)))) * Decimal(str(p["mismatch_loss"]))
     held: dict[str, Any] = {}
 
     def on_bar(b: Broker) -> None:
@@ -158,7 +169,7 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
                 held.clear()
             return
         for edge, n, (a, c) in set_edges(pair, b.i, want):
-            if edge < threshold:
+            if edge - risk < threshold:
                 break
             oa, oc = b.buy(a, n, tag="enter"), b.buy(c, n, tag="enter")
             if oa.status == "filled" and oc.status == "filled":
@@ -182,6 +193,8 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
         "symbol": pair.label,
         "benchmark": False,
         "price_label": "best executable edge per contract",
+        "p_same": pair.p_same,
+        "settlement_risk_per_contract": float(risk),
         **pair.meta,
     }
     return run_events(pair.index, instruments, on_bar, CostModel(), cash, fill="close", price=edge, meta=meta)
@@ -216,6 +229,7 @@ def _leg_quotes(engine: Any, market_id: int, outcome: str) -> pd.DataFrame:
 
 def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
     """A matched pair's legs from the ``matches``, ``markets`` and ``quotes`` tables."""
+    from oneprice.config import get_settings
     from oneprice.core.errors import NotFoundError
     from oneprice.db import Market, Match, session_scope
 
@@ -226,6 +240,9 @@ def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
             raise NotFoundError(f"no match {match_id}; first stored match ids: {ids or 'none'}")
         ma, mb = s.get(Market, m.market_a_id), s.get(Market, m.market_b_id)
         omap, relation = dict(m.outcome_map or {}), m.relation
+        p_same, status = float(m.confidence or 0.0), m.status
+        if status == "confirmed":
+            p_same = max(p_same, get_settings().arb_confirmed_confidence)
     sets = complete_sets(relation, omap)
     if not sets or ma is None or mb is None:
         raise ValueError(f"match {match_id} ({relation}) has no complete set to trade: outcome_map={omap}")
@@ -262,5 +279,6 @@ def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
         "market_a": f"{ma.venue}:{ma.external_id}",
         "market_b": f"{mb.venue}:{mb.external_id}",
         "resolution_a": ra,
+        "match_status": status,
     }
-    return PairData(index, legs, sets, settle_at, label, meta)
+    return PairData(index, legs, sets, settle_at, label, meta, p_same)

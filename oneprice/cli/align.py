@@ -38,6 +38,13 @@ def _print_eval(res: dict[str, Any]) -> None:
     for name, m in rows:
         t.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     console.print(t)
+    if cal := res.get("calibration"):
+        c = Table(title=f"P(same proposition): Brier {cal['brier']:.4f} (base rate {cal['base_rate']:.3f})")
+        for col in ("bin", "pairs", "mean P(same)", "share same"):
+            c.add_column(col)
+        for row in cal["reliability"]:
+            c.add_row(row["bin"], str(row["n"]), f"{row['mean_p']:.3f}", f"{row['observed']:.3f}")
+        console.print(c)
     r = Table(title="model, per relation")
     for c in ("relation", "precision", "recall", "f1"):
         r.add_column(c)
@@ -101,7 +108,8 @@ def register(app: typer.Typer) -> None:
             console.print("training on the other labeled pairs, then scoring (a few minutes)")
         res = alignment.evaluate(svc, labels, cv=cv, folds=folds)
         if as_json:
-            print(json.dumps({"model": res["model"], "baselines": res["baselines"]}))
+            keep = ("model", "baselines", "calibration", "n", "train_pairs")
+            print(json.dumps({k: res[k] for k in keep if k in res}))
         else:
             _print_eval(res)
 

@@ -90,6 +90,7 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
             "ann. ret",
             "risk-adj $",
             "age s",
+            "status",
         ):
             t.add_column(col, overflow="fold")
         for o in opps:
@@ -106,8 +107,15 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
                 _d(o["annualized"], "{:.1%}"),
                 _d(o["risk_adjusted_edge"]),
                 _d(o["book_age_s"], "{:.0f}"),
+                "clean" if o.get("clean") else ", ".join(o.get("flags", [])),
             )
         con.print(t)
+        n_clean = sum(1 for o in opps if o.get("clean"))
+        con.print(
+            f"{n_clean} clean (reviewed pair, decidable rules); {len(opps) - n_clean} flagged: unreviewed = "
+            "no human confirmed the match; thin_rules = a venue's rules name no measure, source or tie "
+            "rule; held_for_review = an edge far above the usual cross-venue deviation, not alerted"
+        )
     else:
         con.print("no executable opportunity in this scan")
     if exc:

@@ -78,6 +78,14 @@ class Market:
     url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)  # fees, tick size, neg-risk flags
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What the venue states about the contract, compared exactly where both markets state it:
+    strike_type: str = ""  # Kalshi: greater | greater_or_equal | less | less_or_equal | between | ...
+    floor_strike: float | None = None  # Kalshi: the bucket's or threshold's lower strike
+    cap_strike: float | None = None  # Kalshi: its upper strike
+    expected_expiration: datetime | None = None  # Kalshi: when the event is expected to settle
+    series: str = ""  # Kalshi series ticker
+    group_item: str = ""  # Polymarket groupItemTitle: this market's outcome within its group
+    resolution_source: str = ""  # Polymarket resolutionSource
 
     def outcome(self, name: str) -> Outcome:
         """The outcome called ``name`` (case-insensitive); outcomes are mapped by name, never position."""

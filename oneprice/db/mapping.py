@@ -23,4 +23,11 @@ def to_market(row: MarketRow, outcomes: Iterable[Outcome] = ()) -> Market:
         executable=row.executable,
         url=row.url or "",
         extra=dict(row.extra or {}),
+        strike_type=row.strike_type or "",
+        floor_strike=row.floor_strike,
+        cap_strike=row.cap_strike,
+        expected_expiration=row.expected_expiration,
+        series=row.series or "",
+        group_item=row.group_item or "",
+        resolution_source=row.resolution_source or "",
     )

@@ -138,38 +138,40 @@ def run(svc: Services, progress: Callable[[str], None] | None = None) -> AlignRu
         by_venue.setdefault(m.venue, []).append((mid, m))
     emb = embedder(svc, model.embed_model)
     t = time.perf_counter()
-    try:
+    try:  # open until scoring is done: the rules reader reads candidates' markets lazily
         prep = Prepared([m for _, m in rows], emb)
+        stages["parse_embed"] = round(time.perf_counter() - t, 2)
+        say(f"embedded {emb.computed} new texts ({emb.hits} cached)")
+        proposals: list[store.Proposal] = []
+        n_cand = n_scored = 0
+        t_cand = t_score = 0.0
+        for va, vb in combinations(sorted(by_venue), 2):
+            side_a, side_b = by_venue[va], by_venue[vb]
+            ia = [prep.pos(m) for _, m in side_a]
+            ib = [prep.pos(m) for _, m in side_b]
+            t = time.perf_counter()
+            cands = candidates.generate(
+                prep.vectors[ia],
+                prep.vectors[ib],
+                [prep.contracts[i] for i in ia],
+                [prep.contracts[j] for j in ib],
+            )
+            t_cand += time.perf_counter() - t
+            n_cand += len(cands)
+            todo = [
+                (side_a[i], side_b[j]) for i, j, _ in cands if (side_a[i][0], side_b[j][0]) not in decided
+            ]
+            t = time.perf_counter()
+            scored = score_pairs(model, prep, [(a[1], b[1]) for a, b in todo])
+            n_scored += len(todo)
+            for (a, b), sc in zip(todo, scored, strict=True):
+                if sc.relation in ACTIONABLE and sc.confidence >= s.match_min_confidence:
+                    proposals.append(
+                        store.Proposal(a[0], b[0], sc.relation, sc.confidence, explain(prep, a[1], b[1], sc))
+                    )
+            t_score += time.perf_counter() - t
     finally:
         emb.close()
-    stages["parse_embed"] = round(time.perf_counter() - t, 2)
-    say(f"embedded {emb.computed} new texts ({emb.hits} cached)")
-    proposals: list[store.Proposal] = []
-    n_cand = n_scored = 0
-    t_cand = t_score = 0.0
-    for va, vb in combinations(sorted(by_venue), 2):
-        side_a, side_b = by_venue[va], by_venue[vb]
-        ia = [prep.pos(m) for _, m in side_a]
-        ib = [prep.pos(m) for _, m in side_b]
-        t = time.perf_counter()
-        cands = candidates.generate(
-            prep.vectors[ia],
-            prep.vectors[ib],
-            [prep.contracts[i] for i in ia],
-            [prep.contracts[j] for j in ib],
-        )
-        t_cand += time.perf_counter() - t
-        n_cand += len(cands)
-        todo = [(side_a[i], side_b[j]) for i, j, _ in cands if (side_a[i][0], side_b[j][0]) not in decided]
-        t = time.perf_counter()
-        scored = score_pairs(model, prep, [(a[1], b[1]) for a, b in todo])
-        n_scored += len(todo)
-        for (a, b), sc in zip(todo, scored, strict=True):
-            if sc.relation in ACTIONABLE and sc.confidence >= s.match_min_confidence:
-                proposals.append(
-                    store.Proposal(a[0], b[0], sc.relation, sc.confidence, explain(prep, a[1], b[1], sc))
-                )
-        t_score += time.perf_counter() - t
     stages["candidates"] = round(t_cand, 2)
     stages["verify"] = round(t_score, 2)
     t = time.perf_counter()

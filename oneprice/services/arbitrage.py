@@ -79,6 +79,9 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
         "book_age_s": c.book_age_s,
         "mid_gap": c.mid_gap,
         "excluded_reason": c.excluded,
+        "reviewed": c.reviewed,
+        "flags": list(c.flags),
+        "clean": c.clean,
     }
 
 
@@ -116,7 +119,7 @@ async def scan_once_async(
     s = svc.settings
     engine = svc.engine
     with svc.session() as sess:
-        pairs = load_pairs(sess, s.arb_min_confidence)
+        pairs = load_pairs(sess, s.arb_min_confidence, confirmed_only=s.arb_require_confirmed)
     own = clients is None
     venues = {p.market_a.venue for p in pairs} | {p.market_b.venue for p in pairs}
     use = _clients(svc, source, venues) if clients is None else clients
@@ -229,6 +232,8 @@ def latest_opportunities(
                     "confidence": o.confidence,
                     "risk_adjusted_edge": o.risk_adjusted_edge,
                     "mid_gap": o.mid_gap,
+                    "flags": list(o.flags or []),
+                    "reviewed": "unreviewed" not in (o.flags or []),
                     "book_ts": o.book_ts,
                     "book_age_s": o.book_age_s,
                     "excluded_reason": o.excluded_reason,

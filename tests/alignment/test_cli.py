@@ -22,8 +22,10 @@ def test_eval_labels_json_has_the_issue_shape() -> None:
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     assert len(lines) == 1, res.stdout
     out = json.loads(lines[0])
-    assert set(out) == {"model", "baselines"}
+    assert {"model", "baselines"} <= set(out) <= {"model", "baselines", "calibration", "n", "train_pairs"}
     assert set(out["model"]) == {"hedgeable", "relations"}
+    cal = out["calibration"]  # P(same) against hedgeable truth: a Brier score and a reliability table
+    assert 0 <= cal["brier"] <= 1 and sum(row["n"] for row in cal["reliability"]) == out["n"]
     assert set(out["baselines"]) == {"fuzzy", "cosine"}
     for block in (
         out["model"]["hedgeable"],

@@ -15,6 +15,7 @@ from oneprice.services import arbitrage as arbitrage_svc
 COLUMNS = [
     "match_id",
     "edge",
+    "flags",
     "size",
     "fees",
     "annualized",
@@ -40,6 +41,11 @@ COLUMN_CONFIG = {
     "book_age_s": st.column_config.NumberColumn("book age s", format="%.0f"),
     "confidence": st.column_config.NumberColumn("match conf.", format="%.2f"),
     "excluded_reason": st.column_config.TextColumn("excluded because"),
+    "flags": st.column_config.TextColumn(
+        "safety flags",
+        help="unreviewed: no human confirmed the match; thin_rules: a venue's rules name no measure, "
+        "source or tie rule; held_for_review: an edge far above the usual deviation (not alerted)",
+    ),
 }
 KINDS = {"equivalence": "Equivalence edges", "bound": "No-arbitrage bound violations"}
 
