@@ -103,7 +103,7 @@ def test_a_failing_decision_is_a_message_not_a_traceback(
     url = copy_sqlite(filled_db, tmp_path / "fail.sqlite")
     use_db(url)
 
-    def broken(**_kw: object) -> None:
+    def broken(*_a: object, **_kw: object) -> None:
         raise RuntimeError("database is read-only")
 
     monkeypatch.setattr(alignment, "decide_match", broken)
