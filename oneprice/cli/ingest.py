@@ -10,16 +10,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from oneprice.cli import lazy_module
+from oneprice.core.errors import InputError
 
 service = lazy_module("oneprice.services.ingest")
 
 SOURCES = "kalshi|polymarket|manifold|predictit|ccxt:<exchange>|replay"
 
 
-def _since(text: str | None) -> datetime | None:
+def _since(text: str | None, option: str = "--since") -> datetime | None:
     if not text:
         return None
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"bad {option} {text!r}: expected an ISO date such as 2024-01-01") from None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
@@ -53,7 +57,7 @@ def run(
             symbol=symbol,
             timeframe=timeframe,
             since=_since(since),
-            until=_since(until),
+            until=_since(until, "--until"),
         )
     table = Table(title=f"ingest run {s.run_id}: {s.source} [{s.status}]")
     for col in ("table", "inserted", "updated", "unchanged"):

@@ -25,7 +25,7 @@ from oneprice.core import OnePriceError
 from oneprice.db import IngestRun, session_scope
 from oneprice.db.base import now_utc
 from oneprice.ingest import make_client, snapshot
-from oneprice.ingest.base import Capability, Page, VenueClient
+from oneprice.ingest.base import Capability, Page, VenueClient, check_venue
 from oneprice.ingest.store import WriteCounts, write_page
 from oneprice.services.database import engine_for
 from oneprice.services.ingest_queries import list_ingest_runs, market_detail, overview, search_markets
@@ -143,6 +143,8 @@ async def ingest_async(
     **overrides: Any,
 ) -> IngestSummary:
     """Async form of :func:`ingest` (for callers already inside an event loop)."""
+    if client is None:
+        check_venue(source)  # an unknown venue is refused before anything is written
     engine = engine_for(url)
     symbols = [s.strip() for s in symbol.split(",") if s.strip()] if symbol else None
     start = since or (datetime.now(UTC) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
