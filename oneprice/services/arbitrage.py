@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from oneprice.arbitrage import deviations, store
-from oneprice.arbitrage.alerts import AlertPolicy, AlertSink, dispatch, sinks_from_settings
+from oneprice.arbitrage.alerts import (
+    AlertSink,
+    delivery_loop,
+    dispatch,
+    enqueue,
+    policy_from,
+    sinks_from_settings,
+)
 from oneprice.arbitrage.detect import Candidate, Params
 from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
 from oneprice.config import Settings, get_settings
@@ -108,10 +115,12 @@ async def scan_once_async(
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
+    deliver: bool = True,
 ) -> dict[str, Any]:
-    """One scan: refresh books of hedgeable matches, detect, persist the run, alert. Never raises for
-    a failing venue; an unexpected failure is stored as a failed run and reported. ``size`` overrides
-    the target size in contracts (``ONEPRICE_ARB_TARGET_SIZE``)."""
+    """One scan: refresh books of hedgeable matches, detect, persist the run, enqueue alerts (and, with
+    ``deliver``, send the due ones). Never raises for a failing venue; an unexpected failure is stored
+    as a failed run and reported. ``size`` overrides the target size in contracts
+    (``ONEPRICE_ARB_TARGET_SIZE``)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     s = get_settings()
@@ -136,12 +145,12 @@ async def scan_once_async(
             for c in use.values():
                 await c.aclose()
     run_id, ids = store.save_run(engine, res, error)
-    policy = AlertPolicy(
-        Decimal(str(s.arb_alert_min_edge)), Decimal(str(s.arb_alert_change)), s.arb_max_book_age_s
-    )
-    alerts = await dispatch(
-        engine, run_id, res.candidates, ids, sinks_from_settings(s) if sinks is None else sinks, policy
-    )
+    policy = policy_from(s)
+    use_sinks = sinks_from_settings(s) if sinks is None else sinks
+    if deliver:
+        alerts = await dispatch(engine, run_id, res.candidates, ids, use_sinks, policy)
+    else:  # a delivery loop beside the scan loop sends them
+        alerts = enqueue(engine, run_id, res.candidates, ids, [sk.name for sk in use_sinks], policy)
     if alerts:
         store.set_alert_count(engine, run_id, alerts)
     return _summary(run_id, res, alerts, error)
@@ -167,18 +176,27 @@ async def scan_forever(
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
 ) -> int:
-    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done."""
+    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done.
+
+    Alerts are delivered by a task beside the scans, so a slow or failing sink never delays a scan."""
     loop = asyncio.get_running_loop()
+    s = get_settings()
+    use_sinks = sinks_from_settings(s) if sinks is None else sinks
+    courier = asyncio.create_task(delivery_loop(engine_for(url), use_sinks, policy_from(s)))
     done = 0
-    while max_runs is None or done < max_runs:
-        started = loop.time()
-        result = await scan_once_async(source, url, clients, sinks, size)
-        done += 1
-        if on_result is not None:
-            on_result(result)
-        if max_runs is not None and done >= max_runs:
-            break
-        await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    try:
+        while max_runs is None or done < max_runs:
+            started = loop.time()
+            result = await scan_once_async(source, url, clients, use_sinks, size, deliver=False)
+            done += 1
+            if on_result is not None:
+                on_result(result)
+            if max_runs is not None and done >= max_runs:
+                break
+            await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    finally:
+        courier.cancel()
+        await asyncio.gather(courier, return_exceptions=True)
     return done
 
 
