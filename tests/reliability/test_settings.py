@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,15 @@ def test_db_upgrade_still_migrates_a_new_file_and_our_own_twice(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'ours.db'}"
     assert run_cli(["db", "upgrade", "--url", url]).exit_code == 0
     assert run_cli(["db", "upgrade", "--url", url]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("target_size", Decimal(-5)), ("target_size", Decimal(0)), ("mismatch_loss", Decimal("NaN"))],
+)
+def test_scan_parameters_that_would_price_nothing_are_refused(field: str, value: Decimal) -> None:
+    from oneprice.arbitrage.detect import Params
+    from oneprice.core.errors import InputError
+
+    with pytest.raises(InputError, match=field.replace("_", " ")):
+        Params(**{field: value})
