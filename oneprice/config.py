@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8501, ge=1, le=65535)
     dashboard_refresh_s: float = Field(15.0, gt=0)  # auto-refresh period of the live opportunities table
 
-    dashboard_allowed_origins: str = ""  # extra comma-separated origins allowed besides the loopback ones
+    # extra comma-separated origins (e.g. https://dash.example.com behind a proxy) besides the loopback ones
+    dashboard_allowed_origins: str = ""
 
     # Backtests
     backtest_max_grid: int = Field(10_000, ge=1)  # parameter combinations a sweep may expand to
