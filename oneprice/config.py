@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     # Arbitrage scans
     # proposed matches at or above this are scanned (confirmed always)
     arb_min_confidence: float = Field(0.8, ge=0, le=1)
+    arb_require_confirmed: bool = False  # scan only human-confirmed matches
     # confidence credited to human-confirmed matches
     arb_confirmed_confidence: float = Field(0.99, ge=0, le=1)
     arb_target_size: int = Field(100, ge=1)  # contracts per complete set
@@ -151,7 +152,7 @@ def describe(exc: ValidationError) -> str:
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f"={str(value)[:40]!r}"
         parts.append(f"{name}{shown}: {msg}")
-    return "invalid setting " + "; ".join(parts)
+    return "bad setting " + "; ".join(parts)
 
 
 @lru_cache(maxsize=1)

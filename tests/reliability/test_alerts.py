@@ -17,6 +17,7 @@ from oneprice.db import session_scope
 from oneprice.db.base import now_utc
 from oneprice.db.models_arbitrage import ArbAlert, ArbScanRun
 from oneprice.services import arbitrage as svc
+from oneprice.services.container import Services, build_services
 from tests.arbitrage.conftest import db_url
 from tests.arbitrage.test_scan import _setup
 
@@ -51,6 +52,10 @@ class StuckSink:
         await asyncio.Event().wait()
 
 
+def _svc(engine: Engine) -> Services:
+    return build_services(db_url=db_url(engine))
+
+
 def _rows(engine: Engine) -> list[ArbAlert]:
     with session_scope(engine) as s:
         return list(s.scalars(select(ArbAlert).order_by(ArbAlert.id)))
@@ -59,7 +64,7 @@ def _rows(engine: Engine) -> list[ArbAlert]:
 def test_a_failing_webhook_keeps_alerts_pending_and_delivers_them_once_it_recovers(engine: Engine) -> None:
     clients, _ = _setup(engine)
     hook, lines = FlakySink(), []
-    res = svc.scan_once("live", db_url(engine), clients=clients, sinks=[hook, ConsoleSink(lines.append)])
+    res = svc.scan_once(_svc(engine), "live", clients=clients, sinks=[hook, ConsoleSink(lines.append)])
     assert res["alerts"] == 2 and hook.refused == 2 and len(lines) == 2
     rows = _rows(engine)
     assert [r.status for r in rows] == ["pending", "pending"]  # not stored as sent
@@ -82,7 +87,7 @@ def test_a_failing_webhook_keeps_alerts_pending_and_delivers_them_once_it_recove
 def test_retries_back_off_and_end_in_failed(engine: Engine) -> None:
     clients, _ = _setup(engine)
     hook = FlakySink()
-    svc.scan_once("live", db_url(engine), clients=clients, sinks=[hook])
+    svc.scan_once(_svc(engine), "live", clients=clients, sinks=[hook])
     policy = AlertPolicy(max_attempts=3, backoff_s=5.0)
     assert [alerts.retry_delay(n, policy) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert alerts.retry_delay(40, policy) == policy.max_backoff_s
@@ -100,7 +105,7 @@ def test_a_stuck_webhook_never_holds_the_scan_loop(engine: Engine) -> None:
     hook = StuckSink()
 
     async def go() -> int:
-        loop = svc.scan_forever(0.0, "live", db_url(engine), max_runs=3, clients=clients, sinks=[hook])
+        loop = svc.scan_forever(_svc(engine), 0.0, "live", max_runs=3, clients=clients, sinks=[hook])
         return await asyncio.wait_for(loop, 120)  # a hang guard, not a timing assertion
 
     assert asyncio.run(go()) == 3
@@ -111,13 +116,12 @@ def test_a_stuck_webhook_never_holds_the_scan_loop(engine: Engine) -> None:
 
 def test_overlapping_scans_enqueue_each_alert_once(engine: Engine) -> None:
     clients, _ = _setup(engine)
-    svc.engine_for(db_url(engine))  # migrated once up front: alembic's upgrade is not thread-safe
     gate = threading.Barrier(3)
     results: list[int] = []
 
     def scan() -> None:
         gate.wait()
-        results.append(svc.scan_once("live", db_url(engine), clients=clients, sinks=[])["alerts"])
+        results.append(svc.scan_once(_svc(engine), "live", clients=clients, sinks=[])["alerts"])
 
     threads = [threading.Thread(target=scan) for _ in range(3)]
     for th in threads:
@@ -147,7 +151,7 @@ def test_a_second_insert_of_the_same_alert_is_refused_by_the_database(engine: En
 
 def test_two_deliverers_never_send_one_alert_twice(engine: Engine) -> None:
     clients, _ = _setup(engine)
-    svc.scan_once("live", db_url(engine), clients=clients, sinks=[FlakySink()])  # two pending alerts
+    svc.scan_once(_svc(engine), "live", clients=clients, sinks=[FlakySink()])  # two pending alerts
     hook = FlakySink()
     hook.up = True
     later = now_utc() + timedelta(hours=1)

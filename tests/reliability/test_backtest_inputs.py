@@ -37,7 +37,7 @@ def _secs(df: pd.DataFrame) -> pd.Series:
 
 
 def _run(csv: Path, url: str, *extra: str) -> object:
-    args = ["backtest", "run", "--strategy", "sma", "--csv", str(csv), "--url", url]
+    args = ["--db", url, "backtest", "run", "--strategy", "sma", "--csv", str(csv)]
     return run_cli([*args, "--param", "fast=5", "--param", "slow=20", *extra])
 
 
@@ -130,7 +130,7 @@ def test_json_output_is_valid_json_even_when_a_metric_is_undefined(
 def test_a_huge_grid_is_refused_before_it_is_built(db: tuple[str, Engine]) -> None:
     url, engine = db
     before = snapshot(engine)
-    res = run_cli(["backtest", "sweep", "--strategy", "sma", "--grid", "fast=1:100000000:1", "--url", url])
+    res = run_cli(["--db", url, "backtest", "sweep", "--strategy", "sma", "--grid", "fast=1:100000000:1"])
     assert_one_line_error(res, "100,000,000 values", "at most 10,000")
     assert snapshot(engine) == before
     with pytest.raises(InputError, match="combinations"):

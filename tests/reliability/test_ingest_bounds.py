@@ -16,6 +16,7 @@ from oneprice.db import init_db
 from oneprice.ingest.http import HttpClient
 from oneprice.ingest.venues.kalshi import KalshiClient
 from oneprice.services import ingest as svc
+from oneprice.services.container import build_services
 from tests.ingest.conftest import FakeVenue, Reply, load
 from tests.reliability.helpers import assert_one_line_error, run_cli, snapshot
 
@@ -26,11 +27,11 @@ def db(tmp_path: Path) -> tuple[str, Engine]:
     return url, init_db(url)
 
 
-@pytest.mark.parametrize("venue", ["nosuchvenue", "Kalshi ", "cc:binance"])
+@pytest.mark.parametrize("venue", ["nosuchvenue", "kalshi2", "cc:binance", "ccxt:nosuchexchange"])
 def test_an_unknown_venue_is_one_line_and_stores_no_run(venue: str, db: tuple[str, Engine]) -> None:
     url, engine = db
     before = snapshot(engine)
-    err = assert_one_line_error(run_cli(["ingest", "--venue", venue, "--db", url]), "unknown venue")
+    err = assert_one_line_error(run_cli(["--db", url, "ingest", "--venue", venue]), "unknown")
     assert "kalshi" in err and "replay" in err  # the allowed values
     assert snapshot(engine) == before
 
@@ -39,8 +40,8 @@ def test_an_unknown_venue_is_one_line_and_stores_no_run(venue: str, db: tuple[st
 def test_a_bad_date_is_one_line_and_touches_nothing(opt: str, value: str, db: tuple[str, Engine]) -> None:
     url, engine = db
     before = snapshot(engine)
-    res = run_cli(["ingest", "--venue", "ccxt:binance", opt, value, "--db", url])
-    assert_one_line_error(res, opt, "ISO date")
+    res = run_cli(["--db", url, "ingest", "--venue", "ccxt:binance", opt, value])
+    assert_one_line_error(res, value, "ISO date")
     assert snapshot(engine) == before
 
 
@@ -57,7 +58,7 @@ def test_a_venue_repeating_its_cursor_ends_the_run(
 
     fake.route("/trade-api/v2/events", handler)
     client = KalshiClient(settings=settings, base_url=fake.url + "/trade-api/v2", page_size=5)
-    out = svc.ingest("kalshi", f"sqlite:///{tmp_path / 'x.db'}", client=client)
+    out = svc.ingest(build_services(db_url=f"sqlite:///{tmp_path / 'x.db'}"), "kalshi", client=client)
     assert out.status == "failed" and "repeated cursor 'c1'" in out.errors[0]
     assert out.tables["markets"]["inserted"] == 10  # the two distinct pages are kept
     assert len(fake.hits("/trade-api/v2/events")) == 3

@@ -15,6 +15,7 @@ from oneprice.config import Settings
 from oneprice.db import Event, Market, session_scope
 from oneprice.ingest.venues.kalshi import KalshiClient
 from oneprice.services import ingest as svc
+from oneprice.services.container import build_services
 from tests.ingest.conftest import FakeVenue, load
 from tests.ingest.test_clients import cursor_pages
 
@@ -39,7 +40,7 @@ def _bad_rows() -> tuple[list[dict[str, Any]], dict[str, str]]:
 def _ingest(engine: Engine, fake: FakeVenue, settings: Settings) -> svc.IngestSummary:
     client = KalshiClient(settings=settings, base_url=fake.url + "/trade-api/v2", page_size=PAGE)
     url = engine.url.render_as_string(hide_password=False)
-    return svc.ingest("kalshi", url, client=client)
+    return svc.ingest(build_services(db_url=url), "kalshi", client=client)
 
 
 def test_bad_records_are_rejected_or_cleaned_and_the_rest_stored(

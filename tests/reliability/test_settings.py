@@ -45,7 +45,7 @@ def test_the_cli_refuses_a_bad_setting_with_exit_2_and_writes_nothing(
     var: str, value: str, allowed: str, tmp_path: Path
 ) -> None:
     db = tmp_path / "x.db"
-    res = run_cli(["db", "upgrade", "--url", f"sqlite:///{db}"], **{var: value})
+    res = run_cli(["--db", f"sqlite:///{db}", "db", "upgrade"], **{var: value})
     assert_one_line_error(res, var, allowed)
     assert not db.exists()
 
@@ -57,10 +57,14 @@ def test_good_values_still_load() -> None:
 
 @pytest.mark.parametrize(
     ("url", "needle"),
-    [("notaurl", "bad database URL"), ("mysql://u@h/db", "unsupported database"), ("foo://x", "unsupported")],
+    [
+        ("notaurl", "not a database URL"),
+        ("mysql://u@h/db", "unsupported database"),
+        ("foo://x", "unsupported"),
+    ],
 )
 def test_a_bad_database_url_is_one_line(url: str, needle: str) -> None:
-    assert_one_line_error(run_cli(["db", "upgrade", "--url", url]), needle)
+    assert_one_line_error(run_cli(["--db", url, "db", "upgrade"]), needle)
 
 
 def test_db_upgrade_refuses_another_applications_sqlite_file(tmp_path: Path) -> None:
@@ -69,7 +73,7 @@ def test_db_upgrade_refuses_another_applications_sqlite_file(tmp_path: Path) -> 
         conn.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
         conn.execute("INSERT INTO customers VALUES (1, 'Ada')")
     before = path.read_bytes()
-    assert_one_line_error(run_cli(["db", "upgrade", "--url", f"sqlite:///{path}"]), "customers")
+    assert_one_line_error(run_cli(["--db", f"sqlite:///{path}", "db", "upgrade"]), "customers")
     with sqlite3.connect(path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     assert tables == ["customers"]
@@ -78,8 +82,8 @@ def test_db_upgrade_refuses_another_applications_sqlite_file(tmp_path: Path) -> 
 
 def test_db_upgrade_still_migrates_a_new_file_and_our_own_twice(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ours.db'}"
-    assert run_cli(["db", "upgrade", "--url", url]).exit_code == 0
-    assert run_cli(["db", "upgrade", "--url", url]).exit_code == 0
+    assert run_cli(["--db", url, "db", "upgrade"]).exit_code == 0
+    assert run_cli(["--db", url, "db", "upgrade"]).exit_code == 0
 
 
 @pytest.mark.parametrize(
