@@ -99,8 +99,8 @@ def check_ours(engine: Engine) -> None:
     if names and "alembic_version" not in names:
         shown = ", ".join(sorted(names)[:5])
         raise ConfigError(
-            f"{_shown(engine.url.render_as_string(hide_password=False))} holds other tables ({shown}) and no "
-            "oneprice schema (another application's database?); point --db at a new file or a oneprice database"
+            f"{_shown(engine.url.render_as_string(hide_password=False))} holds other tables ({shown}) and "
+            "no oneprice schema (another application's database?); point --db at a new or oneprice database"
         )
 
 
