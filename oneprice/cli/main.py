@@ -48,13 +48,13 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from pydantic import ValidationError
 
-        from oneprice.core.errors import ConfigError, NotFoundError, OnePriceError, TransientError
+        from oneprice.core.errors import ConfigError, InputError, NotFoundError, OnePriceError, TransientError
 
         try:
             return super().invoke(ctx)
         except NotFoundError as exc:
             raise fail(str(exc), EXIT_NOT_FOUND) from None
-        except ConfigError as exc:
+        except (ConfigError, InputError) as exc:  # bad configuration or a bad value the user gave
             raise fail(str(exc), EXIT_USAGE) from None
         except TransientError as exc:
             raise fail(str(exc), EXIT_TRANSIENT) from None
