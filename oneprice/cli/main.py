@@ -12,7 +12,7 @@ from oneprice.log import setup_logging
 app = typer.Typer(help="oneprice: cross-venue prediction-market and crypto analytics.", no_args_is_help=True)
 
 # Each module defines ``register(app)``; the order here is the order of ``oneprice --help``.
-COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "dashboard", "demo")
+COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "agents", "dashboard", "demo")
 
 
 @app.callback()
