@@ -49,7 +49,9 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact at the edges, where rounding could cut them
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
 
 
 def score(decisions: Sequence[str], up: Sequence[bool]) -> Score:

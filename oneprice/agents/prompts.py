@@ -39,8 +39,12 @@ REPLY_PREFIX = '{"decision": "'
 
 
 def quote_data(text: str, limit: int = 120) -> str:
-    """Untrusted text as a JSON string literal (quotes and newlines escaped), cut to ``limit`` chars."""
-    return json.dumps(str(text)[:limit], ensure_ascii=True)
+    """Untrusted text as a JSON string literal, cut to ``limit`` chars.
+
+    Quotes, newlines and non-ASCII are escaped by JSON, and so are ``<`` and ``>``: the text can
+    neither end its string nor close the <data> block around it, nor open a tag of its own.
+    """
+    return json.dumps(str(text)[:limit], ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def decision_messages(reports: str, symbol: str, timeframe: str, bars: int) -> list[dict[str, str]]:
