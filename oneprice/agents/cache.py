@@ -56,6 +56,9 @@ class CallCache:
             )
             self._db.commit()
 
+    def __bool__(self) -> bool:  # an empty cache is still a cache (``cache or default`` must keep it)
+        return True
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM calls").fetchone()[0])

@@ -99,6 +99,9 @@ def fitted_baselines(
         raise ValueError("fitted baselines need at least two overlap clusters")
     for tr, te in GroupKFold(n_splits=k).split(x, y, groups):
         out["majority"][te] = y[tr].mean() >= 0.5
+        if len(np.unique(y[tr])) < 2:  # one class in training: both models can only say that class
+            out["logistic"][te] = out["gboost"][te] = bool(y[tr][0])
+            continue
         lr = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(C=0.1, max_iter=500))
         lr.fit(x[tr], y[tr])
         out["logistic"][te] = lr.predict(x[te]).astype(bool)

@@ -37,8 +37,10 @@ def compute(w: Window) -> Indicators:
     """RSI(14), MACD(12, 26, 9), slow stochastic (14, 3, 3), ROC(10), Williams %R(14), ATR(14), BB(20, 2)."""
     h, lo, c = w.high, w.low, w.close
     macd, macd_sig, macd_hist = talib.MACD(c, 12, 26, 9)
-    k, d = talib.STOCH(h, lo, c, fastk_period=14, slowk_period=3, slowk_matype=0, slowd_period=3)
-    up, mid, dn = talib.BBANDS(c, timeperiod=20, nbdevup=2.0, nbdevdn=2.0, matype=0)
+    k, d = talib.STOCH(
+        h, lo, c, fastk_period=14, slowk_period=3, slowk_matype=talib.MA_Type.SMA, slowd_period=3
+    )
+    up, mid, dn = talib.BBANDS(c, timeperiod=20, nbdevup=2.0, nbdevdn=2.0, matype=talib.MA_Type.SMA)
     series = {
         "rsi": talib.RSI(c, 14),
         "macd": macd,

@@ -185,7 +185,7 @@ def evaluate(
     costs = CostModel(fee=fee)
     name = model_name(svc, model)
     caller = caller or caller_for(svc, model, batch=8)
-    cache = cache or cache_for(svc)
+    cache = cache if cache is not None else cache_for(svc)
     result: dict[str, Any] = {
         "prompt_version": PROMPT_VERSION,
         "model": name,

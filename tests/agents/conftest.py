@@ -51,4 +51,7 @@ def manifest() -> Path:
 
 @pytest.fixture
 def windows() -> list[Window]:
-    return [read_window(p, p.stem.split("_")[0], p.stem.split("_")[1]) for p in sorted((DIR / "windows").glob("*.csv"))]
+    return [
+        read_window(p, p.stem.split("_")[0], p.stem.split("_")[1])
+        for p in sorted((DIR / "windows").glob("*.csv"))
+    ]

@@ -69,7 +69,9 @@ def test_predict_writes_every_window_and_signals(
 
 def test_rules_mode_needs_no_llm(tmp_path: Path, windows_dir: Path) -> None:
     out = tmp_path / "o.csv"
-    r = CliRunner().invoke(app, ["agents", "predict", "--windows", str(windows_dir), "--out", str(out), "--rules"])
+    r = CliRunner().invoke(
+        app, ["agents", "predict", "--windows", str(windows_dir), "--out", str(out), "--rules"]
+    )
     assert r.exit_code == 0, r.output
     assert all(x["decision"] in ("LONG", "SHORT", "ABSTAIN") for x in _rows(out)) and len(_rows(out)) == 6
 

@@ -33,7 +33,10 @@ def test_valid_reply_gives_the_decision_with_code_risk(windows: list[Window]) ->
         ('{"decision": "BUY", "confidence": 0.9, "horizon_bars": 1, "justification": "x"}', "schema"),
         ('{"decision": "LONG", "confidence": 1.5, "horizon_bars": 1, "justification": "x"}', "schema"),
         ('{"decision": "LONG"}', "schema"),
-        ('{"decision": "LONG", "confidence": 0.5, "horizon_bars": 1, "justification": "x", "run": "rm"}', "schema"),
+        (
+            '{"decision": "LONG", "confidence": 0.5, "horizon_bars": 1, "justification": "x", "run": "rm"}',
+            "schema",
+        ),
     ],
 )
 def test_unusable_reply_is_abstain_with_reason(windows: list[Window], reply: str, reason: str) -> None:
