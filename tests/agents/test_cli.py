@@ -1,4 +1,4 @@
-"""``oneprice agents predict``: every window gets a row, unreadable ones ABSTAIN, signals for the backtester."""
+"""``oneprice agents predict``: a row per window, unreadable ones ABSTAIN, signals for the backtester."""
 
 from __future__ import annotations
 
@@ -82,6 +82,9 @@ def test_bad_folder_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_agents_cli_module_imports_no_torch() -> None:
-    code = "import sys, typer; import oneprice.cli.agents as a; a.register(typer.Typer()); print('torch' in sys.modules)"
+    code = (
+        "import sys, typer; import oneprice.cli.agents as a; a.register(typer.Typer()); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -32,7 +32,7 @@ def test_hostile_symbol_is_quoted_and_changes_nothing(windows: list[Window]) -> 
     start = user.index("instrument ") + len("instrument ")
     quoted, _ = json.JSONDecoder().raw_decode(user[start:])
     assert quoted == HOSTILE[:120]  # the text is there, as one JSON string literal
-    assert params.json_schema == schema_before and prompts.DECISION_SCHEMA == schema_before
+    assert params.json_schema == schema_before and schema_before == prompts.DECISION_SCHEMA
 
 
 def test_a_model_that_obeys_the_injection_gets_abstain(windows: list[Window]) -> None:
