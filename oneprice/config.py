@@ -62,6 +62,7 @@ class Settings(BaseSettings):
 
     # Arbitrage scans
     arb_min_confidence: float = 0.8  # proposed matches at or above this are scanned (confirmed always)
+    arb_require_confirmed: bool = False  # scan only human-confirmed matches
     arb_confirmed_confidence: float = 0.99  # confidence credited to human-confirmed matches
     arb_target_size: int = 100  # contracts per complete set
     arb_max_book_age_s: float = 120.0  # older books are excluded and never alerted on

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,8 +103,18 @@ def _node(m: Market) -> str:
     return f"ev:{m.event_id}" if m.event_id else f"m:{m.venue}:{m.market_id}"
 
 
+def family_of(m: Market) -> str | None:
+    """A Kalshi market's event family: its series without the venue prefix and the year or edition
+    ("KXPRESROMANIA24-VP" and "PRESROMANIA25-..." are one contest), so a family's markets share a fold."""
+    if not m.venue.startswith("kalshi"):
+        return None
+    series = re.sub(r"\d+$", "", m.market_id.split("-", 1)[0].upper().removeprefix("KX"))
+    return f"fam:{series}" if series else None
+
+
 def with_groups(pairs: list[LabeledPair]) -> list[LabeledPair]:
-    """Give each pair a group: connected components over events and markets, so siblings stay together."""
+    """Give each pair a group: connected components over events, event families (a Kalshi series) and
+    markets, so siblings and whole contests stay together."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -113,10 +124,17 @@ def with_groups(pairs: list[LabeledPair]) -> list[LabeledPair]:
             x = parent[x]
         return x
 
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
     for p in pairs:
-        ra, rb = find(_node(p.a)), find(_node(p.b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        union(_node(p.a), _node(p.b))
+        for m in (p.a, p.b):
+            fam = family_of(m)
+            if fam:
+                union(_node(m), fam)
     return [LabeledPair(p.a, p.b, p.relation, p.key, p.source, find(_node(p.a))) for p in pairs]
 
 

@@ -9,7 +9,7 @@ withdrawn (deleted) only while still ``proposed``. Pairs are stored with A = the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from oneprice.alignment.relations import OVERLAPPING, check, outcome_map
 from oneprice.core.errors import NotFoundError
 from oneprice.core.types import Market
 from oneprice.db.base import now_utc
+from oneprice.db.mapping import to_market as row_to_market
 from oneprice.db.models import Market as MarketRow
 from oneprice.db.models import Match
 
@@ -48,16 +49,8 @@ class SaveCounts:
 
 
 def to_market(row: MarketRow) -> Market:
-    return Market(
-        venue=row.venue,
-        market_id=row.external_id,
-        question=row.question or "",
-        rules=row.rules or "",
-        close_time=row.close_time,
-        event_id=row.event_external_id or event_of(row.venue, row.external_id),
-        category=row.category or "",
-        status=row.status,
-    )
+    m = row_to_market(row)
+    return replace(m, extra={}, event_id=m.event_id or event_of(row.venue, row.external_id))
 
 
 def load_markets(session: Session) -> list[tuple[int, Market]]:

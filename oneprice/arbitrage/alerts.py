@@ -21,6 +21,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
+from oneprice.arbitrage import safety
 from oneprice.arbitrage.detect import Candidate
 from oneprice.config import Settings
 from oneprice.db import session_scope
@@ -123,6 +124,8 @@ def payload(c: Candidate, run_id: int) -> dict[str, Any]:
         "max_size": str(c.max_size),
         "annualized": str(c.annualized),
         "confidence": c.confidence,
+        "reviewed": c.reviewed,
+        "flags": list(c.flags),
         "risk_adjusted_edge": str(c.risk_adjusted_edge),
         "book_ts": c.book_ts,
         "legs": c.legs,
@@ -162,6 +165,8 @@ async def dispatch(
         if not c.is_opportunity or c.book_ts is None or (now - c.book_ts).total_seconds() > policy.max_age_s:
             continue
         if c.risk_adjusted_edge is None or c.risk_adjusted_edge <= policy.min_edge:
+            continue
+        if safety.HELD in c.flags:  # far above the usual deviation and nobody has read the pair
             continue
         key = alert_key(c)
         with session_scope(engine) as s:

@@ -63,6 +63,7 @@ class ArbOpportunity(Base):
     confidence: Mapped[float] = mapped_column(default=0.0)
     risk_adjusted_edge: Mapped[Decimal | None] = mapped_column(Edge)
     mid_gap: Mapped[Decimal | None] = mapped_column(Edge)
+    flags: Mapped[list[Any]] = mapped_column(default=list)  # arbitrage.safety: unreviewed, thin_rules...
     book_ts: Mapped[datetime | None]  # oldest book of the pair
     book_age_s: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=now_utc)

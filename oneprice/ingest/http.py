@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import NotFoundError, ParseError, PermanentError, RateLimitedError, TransientError
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.venue = venue
         self.base_url = base_url.rstrip("/")
         rate = rate_per_s if rate_per_s is not None else getattr(self.settings, f"rate_{venue}", 5.0)

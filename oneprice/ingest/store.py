@@ -87,6 +87,13 @@ def market_row(k: Market) -> dict[str, Any]:
         "url": k.url,
         "extra": _jsonable(dict(k.extra)),
         "raw": dict(k.raw),  # decoded venue JSON, stored as is
+        "strike_type": k.strike_type,
+        "floor_strike": k.floor_strike,
+        "cap_strike": k.cap_strike,
+        "expected_expiration": k.expected_expiration,
+        "series": k.series,
+        "group_item": k.group_item,
+        "resolution_source": k.resolution_source,
     }
 
 

@@ -6,13 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from oneprice.config import get_settings
-from oneprice.db import Match, session_scope
-from oneprice.services.database import engine_for
+from oneprice.core.errors import ConfigError
+from oneprice.db import Match
+from oneprice.services.container import Services
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
@@ -50,10 +51,15 @@ def dashboard_env(db_url: str | None = None, base: dict[str, str] | None = None)
     return env
 
 
-def serve(port: int | None = None, db_url: str | None = None, address: str = "127.0.0.1") -> int:
-    """Serve the dashboard in the foreground until interrupted; returns the server's exit status."""
-    port = port or get_settings().dashboard_port
-    proc = subprocess.Popen(streamlit_command(port, address), env=dashboard_env(db_url))
+def serve(svc: Services, port: int | None = None, address: str = "127.0.0.1") -> int:
+    """Serve the dashboard of ``svc``'s database in the foreground until interrupted; returns the
+    server's exit status. The server process builds its own ``Services`` from the same settings."""
+    import importlib.util
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise ConfigError("the dashboard needs streamlit: pip install 'oneprice[dashboard]'")
+    port = port or svc.settings.dashboard_port
+    proc = subprocess.Popen(streamlit_command(port, address), env=dashboard_env(svc.settings.db_url))
 
     def _stop(signum: int, _frame: object) -> None:  # SIGTERM stops the server too, never orphans it
         raise KeyboardInterrupt
@@ -72,9 +78,15 @@ def serve(port: int | None = None, db_url: str | None = None, address: str = "12
         signal.signal(signal.SIGTERM, previous)
 
 
-def match_counts(url: str | None = None) -> dict[str, dict[str, int]]:
+@dataclass(frozen=True)
+class MatchCounts:
+    status: dict[str, int]  # matches per review status
+    relation: dict[str, int]  # matches per relation
+
+
+def match_counts(svc: Services) -> MatchCounts:
     """Matches counted by review status and by relation (the alignment service lists, never counts)."""
-    with session_scope(engine_for(url)) as s:
+    with svc.session() as s:
         by_status = {
             str(k): int(n) for k, n in s.execute(select(Match.status, func.count()).group_by(Match.status))
         }
@@ -82,4 +94,4 @@ def match_counts(url: str | None = None) -> dict[str, dict[str, int]]:
             str(k): int(n)
             for k, n in s.execute(select(Match.relation, func.count()).group_by(Match.relation))
         }
-    return {"status": by_status, "relation": by_relation}
+    return MatchCounts(by_status, by_relation)

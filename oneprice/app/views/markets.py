@@ -8,11 +8,12 @@ import streamlit as st
 
 from oneprice.app import charts
 from oneprice.app import common as ui
+from oneprice.services import ingest as ingest_svc
 
-url = ui.require_db()
+ui.require_db()
 st.title("Markets")
 
-overview = ui.fetch("Venue overview", "ingest", "overview", url=url)
+overview = ui.fetch("Venue overview", ingest_svc.overview)
 venue_names = (
     [str(ui.pick(v, "name", "venue")) for v in (ui.pick(overview, "venues", default=[]) or [])]
     if overview
@@ -28,13 +29,11 @@ status = c3.selectbox("Status", ["any", "open", "closed", "settled"], key="mk_st
 
 rows = ui.fetch(
     "Market search",
-    "ingest",
-    "search_markets",
+    ingest_svc.search_markets,
     query=query.strip(),
     venues=venues or None,
     status=None if status == "any" else status,
     limit=200,
-    url=url,
 )
 if rows is ui.UNAVAILABLE:
     st.stop()
@@ -55,7 +54,7 @@ st.dataframe(
 labels = {int(r["id"]): f"{r.get('venue')} · {r.get('question')}" for r in rows}
 market_id = st.selectbox("Market detail", list(labels), format_func=lambda i: labels[i], key="mk_detail")
 detail: dict[str, Any] | Any = ui.fetch(
-    "Market detail", "ingest", "market_detail", live=True, market_id=market_id, url=url
+    "Market detail", ingest_svc.market_detail, live=True, market_id=market_id
 )
 if not detail:
     st.stop()
