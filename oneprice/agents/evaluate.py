@@ -86,29 +86,38 @@ def fitted_baselines(
     x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Out-of-fold predictions (True = up) of majority, logistic regression and gradient boosting."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     out = {k: np.zeros(len(y), dtype=bool) for k in ("majority", "logistic", "gboost")}
     k = min(folds, len(np.unique(groups)))
     if k < 2:
         raise ValueError("fitted baselines need at least two overlap clusters")
-    for tr, te in GroupKFold(n_splits=k).split(x, y, groups):
-        out["majority"][te] = y[tr].mean() >= 0.5
-        if len(np.unique(y[tr])) < 2:  # one class in training: both models can only say that class
-            out["logistic"][te] = out["gboost"][te] = bool(y[tr][0])
-            continue
-        lr = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(C=0.1, max_iter=500))
-        lr.fit(x[tr], y[tr])
-        out["logistic"][te] = lr.predict(x[te]).astype(bool)
-        gb = HistGradientBoostingClassifier(max_depth=3, max_iter=100, learning_rate=0.05, random_state=seed)
-        gb.fit(x[tr], y[tr])
-        out["gboost"][te] = gb.predict(x[te]).astype(bool)
+    with threadpool_limits(1):  # small fits: OpenMP threads cost more than they give on a shared host
+        for tr, te in GroupKFold(n_splits=k).split(x, y, groups):
+            _fit_fold(x, y, tr, te, out, seed)
     return out
+
+
+def _fit_fold(
+    x: np.ndarray, y: np.ndarray, tr: np.ndarray, te: np.ndarray, out: dict[str, np.ndarray], seed: int
+) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    out["majority"][te] = y[tr].mean() >= 0.5
+    if len(np.unique(y[tr])) < 2:  # one class in training: both models can only say that class
+        out["logistic"][te] = out["gboost"][te] = bool(y[tr][0])
+        return
+    lr = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(C=0.1, max_iter=500))
+    lr.fit(x[tr], y[tr])
+    out["logistic"][te] = lr.predict(x[te]).astype(bool)
+    gb = HistGradientBoostingClassifier(max_depth=3, max_iter=100, learning_rate=0.05, random_state=seed)
+    gb.fit(x[tr], y[tr])
+    out["gboost"][te] = gb.predict(x[te]).astype(bool)
 
 
 def trade_return(decision: str, entry: float, exit_: float, costs: CostModel) -> float | None:
