@@ -1,7 +1,7 @@
 """alert outbox: arb_alerts gains seq (unique per key), status, attempts and delivery times
 
-Revision ID: 0005_alert_outbox
-Revises: 0003_arbitrage
+Revision ID: 0006_alert_outbox
+Revises: 0005_market_terms
 Create Date: 2026-12-05 19:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import oneprice.db.base
 
-revision = "0005_alert_outbox"
-down_revision = "0003_arbitrage"
+revision = "0006_alert_outbox"
+down_revision = "0005_market_terms"
 branch_labels = None
 depends_on = None
 
