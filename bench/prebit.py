@@ -30,8 +30,8 @@ from bench._shared import shared_dir  # noqa: E402
 from oneprice.backtest import Bars  # noqa: E402
 from oneprice.models.prebit import build_dataset, read_daily, read_tweets, walk_forward  # noqa: E402
 from oneprice.models.prebit.model import auc_table, fold_auc_table  # noqa: E402
-from oneprice.models.prebit.trading import backtest_rules  # noqa: E402
 from oneprice.models.sentiment import load_model, score_texts  # noqa: E402
+from oneprice.services.signals import backtest_rules  # noqa: E402
 
 ASSETS = {"gold": "GC_F.csv", "sp_fut": "ES_F.csv", "crude": "CL_F.csv", "qqq": "QQQ.csv", "spy": "SPY.csv"}
 

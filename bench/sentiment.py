@@ -90,7 +90,7 @@ def baseline_head(tr: pd.DataFrame, cache: Path) -> EmbeddingHead:
     out = cache.parent / "bench_minilm_head"
     info = {"trained_on": f"sent_train.csv, first {len(tr)} rows", "C": 1.0}
     EmbeddingHead.save(out, BUNDLED, lr.coef_, lr.intercept_, info)
-    return EmbeddingHead(out, cache, name=BASELINE)
+    return EmbeddingHead(out, Embedder(BUNDLED, cache_dir=cache).encode, name=BASELINE)
 
 
 def main() -> None:

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.models.llm.sampling import SamplingParams
-from oneprice.services import llm
+from oneprice.cli import lazy_module
+
+llm = lazy_module("oneprice.services.llm")  # torch loads only when an llm command runs
 
 
 def register(app: typer.Typer) -> None:
@@ -56,13 +57,10 @@ def register(app: typer.Typer) -> None:
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": text}
         ]
-        params = SamplingParams(max_tokens, temperature, top_p, tuple(stop or ()), seed, method)
+        params = llm.SamplingParams(max_tokens, temperature, top_p, tuple(stop or ()), seed, method)
         engine = llm.get_engine(model, draft, dtype)
         if as_json:
-            from oneprice.models.llm.backends import LocalBackend
-            from oneprice.models.llm.jsonmode import chat_json
-
-            print(json.dumps(chat_json(LocalBackend(engine), messages, None, params), indent=2))
+            print(json.dumps(llm.chat_json(llm.LocalBackend(engine), messages, None, params), indent=2))
             return
         ids = engine.encode_chat(messages)
         done = None

@@ -11,23 +11,26 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from oneprice.cli import lazy_module
-from oneprice.core.errors import OnePriceError
+from oneprice.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, fail, lazy_module, services
+from oneprice.core.errors import ConfigError, NotFoundError, OnePriceError, ParseError
 
 svc_mod = lazy_module("oneprice.services.signals")
-container = lazy_module("oneprice.services.container")
 console = Console()
 
 
 def _services() -> Any:
-    from oneprice.config import get_settings
-
-    return container.build_services(get_settings())
+    return services()
 
 
 def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-    raise typer.Exit(1) from None
+    """One line on stderr; exit 3 for a missing input, 2 for a bad one, 1 otherwise."""
+    if isinstance(exc, NotFoundError | FileNotFoundError):
+        code = EXIT_NOT_FOUND
+    elif isinstance(exc, ConfigError | ParseError | ValueError):
+        code = EXIT_USAGE
+    else:
+        code = EXIT_FAILED
+    raise fail(str(exc), code) from None
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:

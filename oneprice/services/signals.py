@@ -69,6 +69,22 @@ def _cache_dir(svc: Services) -> Path:
     return s.embed_cache_dir or s.data_dir / "cache"
 
 
+def _model(svc: Services, name: str | None) -> Any:
+    """A sentiment model; embedding heads encode through the cached embedder of ``svc``'s data dir."""
+    from oneprice.models.sentiment import load_model
+
+    held: list[Any] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        from oneprice.alignment.embed import BUNDLED, Embedder
+
+        if not held:
+            held.append(Embedder(BUNDLED, cache_dir=_cache_dir(svc)))
+        return np.asarray(held[0].encode(texts))
+
+    return load_model(name, encode=encode)
+
+
 def _truth(values: pd.Series, label_map: dict[str, str] | None) -> list[str]:
     from oneprice.models.sentiment.model import LABELS, NAME_MAP
 
@@ -115,7 +131,7 @@ def sentiment_file(
     matrix), and so is the ``compare`` model in the same run. Input columns named like an output column
     are kept with an ``_in`` suffix.
     """
-    from oneprice.models.sentiment import load_model, score_texts
+    from oneprice.models.sentiment import score_texts
 
     df = _read_frame(Path(in_path))
     if text_column not in df.columns:
@@ -129,7 +145,7 @@ def sentiment_file(
         raise ParseError("empty_file", f"{in_path} has a header but no rows")
     truth = _truth(df[label_column], label_map) if label_column else None
     texts = df[text_column].tolist()
-    clf = load_model(model, cache_dir=_cache_dir(svc))
+    clf = _model(svc, model)
     if on_start:
         on_start(len(texts))
     t = time.perf_counter()
@@ -149,7 +165,7 @@ def sentiment_file(
     if truth is not None:
         report["metrics"] = {clf.name: _metrics(truth, list(scored["label"]))}
         if compare:
-            other = load_model(compare, cache_dir=_cache_dir(svc))
+            other = _model(svc, compare)
             t = time.perf_counter()
             pred = list(score_texts(other, texts, batch_size=batch_size).label)
             m = _metrics(truth, pred)
@@ -201,7 +217,47 @@ def read_signal(svc: Services, source: str, key: str) -> pd.DataFrame:
     return pd.concat([df, meta.set_axis(df.index)], axis=1)
 
 
-# --- PreBit ------------------------------------------------------------------------------------
+# --- PreBit ----
+
+KEEP = ("trade_count", "total_return", "sharpe", "max_drawdown", "exposure", "fees_paid")
+
+
+def _summary(res: Any) -> dict[str, Any]:
+    m = res.metrics()
+    return {k: (None if m.get(k) is None else round(float(m[k]), 4)) for k in KEEP}
+
+
+def backtest_rules(
+    bars: Any,
+    p_up: pd.Series,
+    p_down: pd.Series,
+    thresholds: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+    fee: float = 0.001,
+    sma: tuple[int, int] = (10, 50),
+) -> dict[str, Any]:
+    """Each rule at each threshold, with buy-and-hold and an SMA crossover on the same bars and fees."""
+    from oneprice.backtest import CostModel, backtest
+    from oneprice.backtest.strategies import align_signal
+    from oneprice.models.prebit.trading import DAY, RULES, rule_params, signal_series
+
+    cost = CostModel(fee=fee)
+    series = signal_series(p_up, p_down)
+    out: dict[str, Any] = {
+        "buy_hold": _summary(backtest(bars, "buy_hold", {}, cost)),
+        f"sma_{sma[0]}_{sma[1]}": _summary(backtest(bars, "sma", {"fast": sma[0], "slow": sma[1]}, cost)),
+        "rules": {},
+    }
+    for rule in RULES:
+        for theta in thresholds:
+            source, params = rule_params(rule, theta)
+            s = series[source]
+            sig = align_signal(bars, pd.DatetimeIndex(s.index), s.to_numpy(np.float64), DAY.total_seconds())
+            res = backtest(bars, "signal", params, cost, signal=sig)
+            out["rules"].setdefault(rule, {})[f"{theta:g}"] = _summary(res)
+    return out
+
+
+# --- PreBit build, eval, train, predict ---------------------------------------------------------
 
 
 def _btc_bars(svc: Services, btc: Path | None, symbol: str, exchange: str) -> tuple[pd.DataFrame, dict]:
@@ -240,7 +296,7 @@ def prebit_build(
     """Build the daily dataset (Parquet) from a BTC file or the ``bars`` table, asset files and tweets;
     the daily tweet sentiment goes to ``signals`` (source ``sentiment``, key ``symbol``)."""
     from oneprice.models.prebit import build_dataset, read_daily, read_tweets
-    from oneprice.models.sentiment import load_model, score_texts
+    from oneprice.models.sentiment import score_texts
 
     bars, rejects = _btc_bars(svc, btc, symbol, exchange)
     if len(bars) == 0:
@@ -255,7 +311,7 @@ def prebit_build(
         report_rejects["tweets"] = dict(r)
         if len(tw) == 0:
             raise ParseError("no_tweets", f"{tweets} has no usable tweets")
-    clf = load_model(model, cache_dir=_cache_dir(svc)) if tw is not None else None
+    clf = _model(svc, model) if tw is not None else None
     ds = build_dataset(
         bars,
         asset_frames,
@@ -333,7 +389,6 @@ def prebit_eval(
     from oneprice.backtest import Bars
     from oneprice.models.prebit import FEATURE_SETS, walk_forward
     from oneprice.models.prebit.model import auc_table
-    from oneprice.models.prebit.trading import backtest_rules
 
     ds = _load_dataset(data)
     kinds = tuple(k for k in FEATURE_SETS if k == "ta_only" or any(c.startswith("tw_") for c in ds.columns))

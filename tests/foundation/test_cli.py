@@ -13,6 +13,6 @@ def test_every_command_module_registers_its_commands() -> None:
 
 def test_db_upgrade_creates_the_schema(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
-    out = CliRunner().invoke(app, ["db", "upgrade", "--url", url])
+    out = CliRunner().invoke(app, ["--db", url, "db", "upgrade"])
     assert out.exit_code == 0, out.output
     assert (tmp_path / "x.sqlite").exists()

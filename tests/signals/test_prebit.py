@@ -15,8 +15,9 @@ from oneprice.backtest import Bars
 from oneprice.models.prebit import build_dataset, read_daily, walk_forward
 from oneprice.models.prebit.dataset import labels
 from oneprice.models.prebit.model import auc_table
-from oneprice.models.prebit.trading import DAY, backtest_rules, rule_params, signal_series
+from oneprice.models.prebit.trading import DAY, rule_params, signal_series
 from oneprice.models.sentiment import score_texts
+from oneprice.services.signals import backtest_rules
 
 
 def _bars(closes, highs=None, lows=None, start="2020-01-01") -> pd.DataFrame:

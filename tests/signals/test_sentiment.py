@@ -75,6 +75,7 @@ def test_train_save_load_round_trip(tmp_path: Path):
 
 
 def _tiny_hf(path: Path, id2label: dict[int, str], bias: list[float]) -> Path:
+    pytest.importorskip("transformers")  # the `llm` extra
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
@@ -192,7 +193,7 @@ def test_cli_bad_input_is_one_clear_line(tmp_path: Path, content: str, args: lis
         app,
         ["signals", "sentiment", "--in", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv"), *args],
     )
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a bad input: one line, the usage exit status
     assert message in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o.csv").exists()
 

@@ -152,7 +152,7 @@ def test_cli_eval_json(built):
 )
 def test_cli_errors_are_one_line(tmp_path: Path, args: list[str]):
     res = runner.invoke(app, ["signals", "prebit", *args])
-    assert res.exit_code == 1 and "error:" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 3 and "error:" in res.output and "Traceback" not in res.output  # not found
 
 
 def test_dashboard_signals_page(built, monkeypatch: pytest.MonkeyPatch):

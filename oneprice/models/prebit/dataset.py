@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oneprice.core.errors import ParseError
+from oneprice.core.errors import NotFoundError, ParseError
 from oneprice.models.sentiment.text import normalise
 
 OHLCV = ("open", "high", "low", "close", "volume")
@@ -24,7 +24,7 @@ LABEL_COLUMNS = ("y_up", "y_down", "y_up_vol", "y_down_vol")
 def _read_table(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"no such file: {p}")
+        raise NotFoundError(f"no such file: {p}")
     if p.suffix == ".parquet":
         return pd.read_parquet(p)
     try:

