@@ -32,7 +32,7 @@ MAIN = Path(__file__).resolve().parents[2] / "oneprice" / "app" / "main.py"
 # Every dashboard test runs on the same xdist worker, so the session database is built once.
 GROUP = pytest.mark.xdist_group("dashboard")
 SNAPSHOT_MARKETS = 2500  # the snapshot lists its 1,757 quoted markets first, then 8,000+ more
-PAGES = ["overview", "markets", "matches", "opportunities", "backtests", "signals"]
+PAGES = ["overview", "markets", "matches", "opportunities", "backtests"]
 
 
 LABEL_CONFIDENCE = {"high": 0.92, "medium": 0.74, "low": 0.55}
