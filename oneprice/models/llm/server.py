@@ -115,6 +115,7 @@ class _BoundedServer(ThreadingHTTPServer):
     """A thread per connection, at most ``limit`` at once; the rest get a 503 from the accept loop."""
 
     daemon_threads = True
+    request_queue_size = 128  # listen backlog: bursts queue in the kernel, then get a thread or a 503
 
     def __init__(self, addr: tuple[str, int], handler: Any, limit: int) -> None:
         super().__init__(addr, handler)
@@ -128,6 +129,10 @@ class _BoundedServer(ThreadingHTTPServer):
             head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             with contextlib.suppress(OSError):
                 request.sendall(head.encode() + body)
+                request.settimeout(0.05)  # read what the client already sent, so closing is no reset
+                for _ in range(16):
+                    if not request.recv(65536):
+                        break
             self.shutdown_request(request)
             return
         self.open_connections += 1
