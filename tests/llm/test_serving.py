@@ -24,6 +24,7 @@ SCHEMA = {
         "exchanges": {"type": "array", "items": {"enum": ["Binance", "Kraken", "Coinbase"]}, "maxItems": 3}
     },
     "required": ["exchanges"],
+    "additionalProperties": False,
 }
 
 
@@ -238,3 +239,35 @@ def test_stop_string_cuts_text(smollm2) -> None:  # type: ignore[no-untyped-def]
     cut = smollm2.generate(ids, SamplingParams(max_new_tokens=24, method="plain", stop=(stop,)))
     assert cut.finish_reason == "stop"
     assert cut.text == full.text[: full.text.find(stop)]
+
+
+def test_cli_generate_goes_through_the_configured_backend(server, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from oneprice.cli.main import app
+    from oneprice.config import get_settings
+
+    monkeypatch.setenv("ONEPRICE_LLM_BACKEND", "openai")
+    monkeypatch.setenv("ONEPRICE_LLM_BASE_URL", server.url)
+    get_settings.cache_clear()
+    before = server.requests
+    try:
+        (tmp_path / "s.json").write_text(json.dumps(SCHEMA))
+        args = [
+            "llm",
+            "generate",
+            "Name exchanges.",
+            "--schema",
+            str(tmp_path / "s.json"),
+            "--max-tokens",
+            "64",
+        ]
+        out = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    last = out.output.strip().splitlines()[-1]
+    assert last.endswith("}"), out.output
+    reply = json.loads(last)  # constrained by the server via our client
+    jsonschema.validate(reply, SCHEMA)
+    assert server.requests == before + 1  # the reply came from the server, not an in-process engine

@@ -158,6 +158,7 @@ class LLMServer:
         self.engine = engine
         self.model_name = model_name
         self.limits = limits or Limits()
+        self.requests = 0  # generation requests accepted
         self.scheduler = Scheduler(engine, self.limits.max_batch, self.limits.max_waiting)
         self.httpd = _BoundedServer((host, port), _handler(self), self.limits.max_connections)
 
@@ -259,6 +260,7 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                 if ctx and len(prompt) >= ctx:
                     raise BadRequest(f"prompt of {len(prompt)} tokens; the model's context is {ctx}")
                 job = server.scheduler.submit(prompt, params)
+                server.requests += 1
             except BadRequest as exc:
                 self._error(exc.code, str(exc))
                 return
