@@ -2,18 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck browser models clean
 
-$(STAMP): pyproject.toml
+# `make run` needs the base install only; `make test` adds every extra (llm, dashboard, dask) and dev tools.
+$(BASE): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m pip install -q -e .
 	touch $@
 
-run: $(STAMP)
+$(STAMP): $(BASE)
+	$(PY) -m pip install -q -e '.[all,dev,bench]'
+	touch $@
+
+run: $(BASE)
 	$(VENV)/bin/oneprice demo
 
 test: $(STAMP) browser models
@@ -22,6 +28,7 @@ test: $(STAMP) browser models
 lint: $(STAMP)
 	$(VENV)/bin/ruff check oneprice tests bench
 	$(VENV)/bin/ruff format --check oneprice tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -6,9 +6,12 @@ jittered slightly, so the ANN index holds distinct points; their texts hit the e
 scale runs time the steady state (cached embeddings), and the 1x run also reports the cold embedding
 time. Brute force verifies every cross-venue pair with the same classifier; at these sizes (22M+
 pairs) it is timed on a random sample of pairs and scaled to all pairs, and the exact all-pairs
-cosine matrix is timed in full. The last line is one JSON object.
+cosine matrix is timed in full. The rules reader's cost (``alignment/reader.py``: every market's
+question and rules sentences embedded) is timed on 1,000 listed markets against a fresh cache, cold
+and again cached, with the cache hit rate of the second pass. The last line is one JSON object.
 
     python bench/align.py [--source DIR_WITH_LISTING_JSON] [--sample 20000] [--factors 1,2,4]
+    python bench/align.py --reader-only [--reader-markets 1000]   # just the reader's cost
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from oneprice.alignment import candidates
 from oneprice.alignment.embed import Embedder
 from oneprice.alignment.labels import event_of
+from oneprice.alignment.reader import clauses, read
 from oneprice.alignment.scoring import Prepared, score_pairs, train_model
 from oneprice.core.types import Market, utc
 from oneprice.services import alignment as svc
+from oneprice.services.container import build_services
 
 
 def _when(raw: str | None) -> Any:
@@ -117,6 +122,39 @@ def align_once(model: Any, prep: Prepared, markets: list[Market], factor: int) -
     }
 
 
+def reader_cost(markets: list[Market], n: int = 1000) -> dict[str, float]:
+    """Seconds per 1,000 markets for the rules reader, cold (fresh cache) and cached, and the cache
+    hit rate of the second pass (cached clause texts over all clause texts read)."""
+    pick = random.Random(14).sample(markets, min(n, len(markets)))
+    texts = [(m.question, m.rules) for m in pick]
+    with tempfile.TemporaryDirectory() as tmp:
+        emb = Embedder(cache_dir=Path(tmp) / "cache")
+        emb._load()  # model load is not the reader's per-market cost
+        t = time.perf_counter()
+        read(texts, emb)
+        cold_s = time.perf_counter() - t
+        hits0, computed0 = emb.hits, emb.computed
+        t = time.perf_counter()
+        read(texts, emb)
+        cached_s = time.perf_counter() - t
+        hits, computed = emb.hits - hits0, emb.computed - computed0
+        emb.close()
+    per = 1000 / len(pick)
+    out = {
+        "markets": len(pick),
+        "clauses": sum(len(clauses(q, r)) for q, r in texts),
+        "cold_s_per_1000": round(cold_s * per, 3),
+        "cached_s_per_1000": round(cached_s * per, 3),
+        "first_pass_hit_rate": round(hits0 / max(1, hits0 + computed0), 4),  # repeated boilerplate
+        "second_pass_hit_rate": round(hits / max(1, hits + computed), 4),
+    }
+    print(
+        f"reader: {out['clauses']} clauses of {len(pick)} markets; cold {out['cold_s_per_1000']}s, cached "
+        f"{out['cached_s_per_1000']}s per 1,000 markets; second-pass hit rate {out['second_pass_hit_rate']}"
+    )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--source", type=Path, default=None)
@@ -124,17 +162,23 @@ def main() -> None:
         "--sample", type=int, default=20000, help="pairs sampled to time brute-force verification"
     )
     ap.add_argument("--factors", default="1,2,4")
+    ap.add_argument("--reader-only", action="store_true", help="time only the rules reader")
+    ap.add_argument("--reader-markets", type=int, default=1000, help="markets the reader is timed on")
     args = ap.parse_args()
     markets = load_listings(args.source)
     print(
         f"listings: {sum(m.venue == 'kalshi' for m in markets)} kalshi, "
         f"{sum(m.venue == 'polymarket' for m in markets)} polymarket"
     )
+    reader = reader_cost(markets, args.reader_markets)
+    if args.reader_only:
+        print(json.dumps({"reader": reader}))
+        return
     stages: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         cold = Embedder(cache_dir=Path(tmp) / "cache")
         t = time.perf_counter()
-        labeled, _ = svc.training_pairs(with_reviews=False)
+        labeled, _ = svc.training_pairs(build_services(), with_reviews=False)
         model = train_model(labeled, cold)
         stages["train"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -201,6 +245,7 @@ def main() -> None:
         "scale": scale,
         "markets": {"kalshi": len(ka), "polymarket": len(pb)},
         "candidates_1x": int(r1["n_candidates"]),
+        "reader": reader,
     }
     print(json.dumps(out))
 

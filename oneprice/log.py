@@ -51,5 +51,5 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
     )
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "urllib3", "filelock", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "urllib3", "filelock", "alembic"):  # no migration chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)

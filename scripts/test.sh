@@ -2,7 +2,13 @@
 # Run the whole test suite. PostgreSQL tests run when the server answers, and we say so either way.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
+PY="${ONEPRICE_PYTHON:-.venv/bin/python}"
+# The layering contracts (pyproject.toml [tool.importlinter]) first: a broken one fails the run.
+echo "== lint-imports"
+if ! "$(dirname "$PY")/lint-imports"; then
+  echo "import contracts broken"
+  exit 1
+fi
 export ONEPRICE_TEST_PG_URL="${ONEPRICE_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 if $PY - <<'PYEOF'
 import os, sys

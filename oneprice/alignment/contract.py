@@ -49,6 +49,9 @@ class Contract:
     rules_year_end: date | None = None  # "before 2026" in the rules: the year's end, a coarse deadline
     ticker_date: date | None = None  # the date a Kalshi ticker names ("KXTARIFFCOUNTRY-26JAN01-PRC")
     rules_joint: bool = False  # the rules' subject is two people ("If X Y and Z W win the first round")
+    strict: bool | None = None  # the threshold excludes its value ("above 5") or not ("at least 5")
+    expected: date | None = None  # a venue's stated expected settlement (Kalshi expected_expiration_time)
+    stated: bool = False  # the threshold or bucket comes from the venue's strike fields, not the text
 
 
 @lru_cache(maxsize=1 << 15)  # pair features fold the same rules texts many times over
@@ -170,20 +173,10 @@ def _to_float(raw: str, suffix: str | None) -> float | None:
 _LEAD = re.compile(r"^\s*(will|is|are|does|do|did|can|has|have|who|what|which|how|when)\b", re.I)
 
 
-_DATE_TITLE = re.compile(
-    r"^\s*((?:january|february|march|april|may|june|july|august|september|october|november|december) \d{1,2})"
-    r" (?:win|be|get|receive|earn)\b",
-    re.I,
-)
-
-
 def _names(question: str) -> list[tuple[int, str]]:
-    """Quoted text and capitalised runs of the question, with their positions; a title that is a date
-    ("Will September 5 win Best Original Screenplay?") is a name too."""
+    """Quoted text and capitalised runs of the question, with their positions."""
     q = _LEAD.sub("", question)
     found = [(m.start(), m.group(1)) for m in _QUOTED.finditer(q)]
-    if t := _DATE_TITLE.match(q):
-        found.append((t.start(1), fold(t.group(1))))
     for m in _CAPS.finditer(q):
         words = [w for w in fold(m.group(0)).split() if w not in lx.CAP_STOP]
         if words and not words[0][:1].isdigit():
@@ -324,43 +317,113 @@ def _direction(q: str, nums: list[float]) -> tuple[str, float | None, float | No
     return "", None, None
 
 
+_TIME = re.compile(r"\b\d{1,2}(:\d\d)?\s*(am|pm)\b")  # "5 pm" is a time, not a prime minister
+_PUNCT = re.compile(r"[?!,;:()\"]|\.(?=\s|$)")  # "in Texas?" names Texas
+
+
 def _hits(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    padded = f" {text} "
+    padded = f" {_PUNCT.sub(' ', _TIME.sub(' ', text))} "
     return frozenset(k for k, rx in _compiled(table).items() if rx.search(padded))
+
+
+def _canon_word(w: str) -> str:
+    """A lexicon word as canonical text spells it, keeping its trailing space (a whole-word marker)."""
+    word = canon(w.strip())
+    return word + " " if w.endswith(" ") else word
 
 
 _RX_CACHE: dict[int, dict[str, re.Pattern[str]]] = {}
 
 
 def _compiled(table: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
-    """One regex per key; each word must start at a word boundary (words may be prefixes)."""
+    """One regex per key; each word must start at a word boundary (words may be prefixes). Words are
+    spelt as ``canon`` spells them (the text searched is canonical: "rate hike" is "rate increase")."""
     got = _RX_CACHE.get(id(table))
     if got is None:
         got = {
-            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(w.lstrip())}" for w in ws))
+            k: re.compile("|".join(rf"(?<![a-z0-9]){re.escape(_canon_word(w))}" for w in ws))
             for k, ws in table.items()
         }
         _RX_CACHE[id(table)] = got
     return got
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a venue states about a contract beside its text (``core.types.Market`` fields)."""
+
+    strike_type: str = ""
+    floor: float | None = None
+    cap: float | None = None
+    expected: datetime | None = None
+    group_item: str = ""
+    resolution_source: str = ""
+
+
+NO_TERMS = Terms()
+_STRICT_NOT = ("at least", "or more", "or above", "or higher", "or greater", "+", ">=", "no less than",
+               "or below", "or less", "or lower", "at most", "<=", "no more than", "or fewer")  # fmt: skip
+_STRICT = ("above", "more than", "greater than", "over ", "exceed", "higher than", "below", "less than",
+           "fewer than", "under ", "lower than", ">", "<")  # fmt: skip
+
+
+def _strictness(text: str) -> bool | None:
+    """Whether a one-sided threshold excludes its own value: "above 5" yes, "5 or more" no."""
+    if any(w in text for w in _STRICT_NOT):
+        return False
+    if any(w in text for w in _STRICT):
+        return True
+    return None
+
+
+def _stated(t: Terms) -> tuple[str, float | None, float | None, bool | None] | None:
+    """Direction, interval and strictness from a venue's strike fields, where it states them."""
+    kind = t.strike_type.lower()
+    if kind in ("greater", "greater_or_equal") and t.floor is not None:
+        return "above", t.floor, None, kind == "greater"
+    if kind in ("less", "less_or_equal") and t.cap is not None:
+        return "below", None, t.cap, kind == "less"
+    if kind == "between" and t.floor is not None and t.cap is not None:
+        return ("exact" if t.floor == t.cap else "range"), t.floor, t.cap, None
+    return None
+
+
 def parse(
-    question: str, rules: str = "", close: datetime | None = None, venue: str = "", market_id: str = ""
+    question: str,
+    rules: str = "",
+    close: datetime | None = None,
+    venue: str = "",
+    market_id: str = "",
+    terms: Terms = NO_TERMS,
 ) -> Contract:
-    """Structured facets of one binary market."""
+    """Structured facets of one binary market; what the venue states (``terms``) wins over the text."""
     q = canon(question).strip()
     r = fold(rules or "")
     ref_year = close.year if close else None
     years, months, days, deadline, window = _dates(q, ref_year)
     nums, unit = _numbers(q)
     direction, lo, hi = _direction(q, nums)
+    strict = _strictness(q) if direction in ("above", "below") else None
     clause = _RULES_IF.match(r)
+    item = canon(terms.group_item).strip()
+    if not nums and item and item not in q:  # a group's outcome ("25-30%") the title leaves out
+        nums, unit = _numbers(item)
+        direction, lo, hi = _direction(item, nums)
+        strict = _strictness(item) if direction in ("above", "below") else None
     if not nums and clause and not _YES_NO.match(q):  # a generic title ("What share of the vote ...?")
         outcome = canon(clause.group(1))
         nums, unit = _numbers(outcome)
         direction, lo, hi = _direction(outcome, nums)
+        strict = _strictness(outcome) if direction in ("above", "below") else None
+    stated = _stated(terms)
+    if stated is not None:
+        direction, lo, hi, strict = stated
+        nums = nums or [v for v in (lo, hi) if v is not None]
     names = _names(question)
     rules_subject, rules_joint = _rules_subject(question, rules or "")
+    named = any(re.search(rf"\b{re.escape(w)}\b", q) for w in item.split())
+    if not rules_subject and item and not named and not any(ch.isdigit() for ch in item):
+        rules_subject = item  # the group's outcome names who or what the title leaves out
     tokens = frozenset(w.strip("'.") for w in _WORD.findall(q) if w not in lx.STOP and len(w) > 1)
     negated = bool(re.search(r"\b(not|n't|no longer|fail to|fails to|never)\b", q))
     return Contract(
@@ -382,7 +445,7 @@ def parse(
         stage=_stages(q),
         office=_hits(q, lx.OFFICES),
         party=_hits(q, lx.PARTIES),
-        sources=_hits(r, lx.SOURCES),
+        sources=_hits(r, lx.SOURCES) | _hits(fold(terms.resolution_source), lx.SOURCES),
         category=next((c for c in lx.CATEGORIES if c in _hits(q, lx.CATEGORIES)), ""),
         negated=negated,
         close=close,
@@ -392,14 +455,25 @@ def parse(
         award=_award(q),
         rank=_rank(q),
         disjunct=bool(_DISJ.search(q)),
-        places=_hits(q, lx.PLACES),
+        places=_places(q),
         subject=_subject(names),
         rules_subject=rules_subject,
         rules_year_end=_rules_year_end(r),
         last_name=_last_name(names),
         ticker_date=_ticker_date(venue, market_id),
         rules_joint=rules_joint,
+        strict=strict,
+        expected=terms.expected.date() if terms.expected else None,
+        stated=stated is not None,
     )
+
+
+def _places(q: str) -> frozenset[str]:
+    """Places named in the question; one inside a longer one named there ("Virginia" in "West
+    Virginia") is not named on its own."""
+    hits = _hits(q, lx.PLACES)
+    inside = {p for p in hits for o in hits if p != o and re.search(rf"\b{re.escape(p)}\b", o)}
+    return hits - inside
 
 
 def _award(q: str) -> str:

@@ -14,6 +14,7 @@ from oneprice.alignment.embed import Embedder
 from oneprice.alignment.labels import LabeledPair
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, RELATIONS, UNRELATED, outcome_map
 from oneprice.alignment.scoring import Prepared, score_pairs, train_model
+from oneprice.core.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def fuzzy_scores(pairs: Sequence[LabeledPair]) -> np.ndarray:
 
 
 def cosine_scores(pairs: Sequence[LabeledPair], embedder: Embedder) -> np.ndarray:
-    prep = Prepared([m for p in pairs for m in (p.a, p.b)], embedder)
+    prep = Prepared([m for p in pairs for m in (p.a, p.b)], embedder, reader=False)
     return np.array([float(prep.vectors[prep.pos(p.a)] @ prep.vectors[prep.pos(p.b)]) for p in pairs])
 
 
@@ -79,31 +80,68 @@ def _baseline_preds(train_s: np.ndarray, train_y: list[str], test_s: np.ndarray)
 
 
 def holdout(train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder) -> dict[str, Any]:
-    """Train on ``train`` (model and baseline thresholds), predict ``test``; raw predictions."""
+    """Train on ``train`` (model and baseline thresholds), predict ``test``; raw predictions, and the
+    model's P(same proposition) of each test pair (``p_same``)."""
     model = train_model(train, embedder)
     prep = Prepared([m for p in test for m in (p.a, p.b)], embedder)
-    pred = [s.relation for s in score_pairs(model, prep, [(p.a, p.b) for p in test])]
+    scored = score_pairs(model, prep, [(p.a, p.b) for p in test])
     ytr = [p.relation for p in train]
     return {
-        "model": pred,
+        "model": [s.relation for s in scored],
+        "p_same": [s.hedge_prob for s in scored],
         "fuzzy": _baseline_preds(fuzzy_scores(train), ytr, fuzzy_scores(test)),
         "cosine": _baseline_preds(cosine_scores(train, embedder), ytr, cosine_scores(test, embedder)),
     }
 
 
-def report(truth: list[str], preds: dict[str, list[str]]) -> dict[str, Any]:
+def calibration(p_same: Sequence[float], truth: Sequence[str], bins: int = 10) -> dict[str, Any]:
+    """Brier score of P(same proposition) against hedgeable truth, and a reliability table: per bin of
+    predicted P(same), the pairs in it, their mean prediction and the share truly hedgeable."""
+    p = np.asarray(p_same, dtype=float)
+    hit = np.array([t in HEDGEABLE for t in truth], dtype=float)
+    table = []
+    for k in range(bins):
+        lo, hi = k / bins, (k + 1) / bins
+        inside = (p >= lo) & ((p < hi) if k < bins - 1 else (p <= hi))
+        if inside.any():
+            table.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}",
+                    "n": int(inside.sum()),
+                    "mean_p": round(float(p[inside].mean()), 4),
+                    "observed": round(float(hit[inside].mean()), 4),
+                }
+            )
+    brier = float(((p - hit) ** 2).mean()) if len(p) else 0.0
+    return {"brier": round(brier, 4), "base_rate": round(float(hit.mean()), 4) if len(p) else 0.0,
+            "reliability": table}  # fmt: skip
+
+
+def report(truth: list[str], preds: dict[str, list[Any]]) -> dict[str, Any]:
     m = metrics(truth, preds["model"])
     return {
         "model": {"hedgeable": m["hedgeable"], "relations": m["relations"]},
+        **({"calibration": calibration(preds["p_same"], truth)} if "p_same" in preds else {}),
         "baselines": {k: {"hedgeable": hedgeable_prf(truth, preds[k])} for k in ("fuzzy", "cosine")},
         "confusion": m["confusion"],
         "n": m["n"],
     }
 
 
+MIN_TRAIN = 20
+
+
 def evaluate_holdout(
     train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder
 ) -> dict[str, Any]:
+    """Train on ``train``, score ``test``. ``InputError`` when too little is left to train on (a test file
+    sharing markets or events with nearly every labeled pair), instead of a meaningless score."""
+    hedge = sum(1 for p in train if p.relation in HEDGEABLE)
+    if len(train) < MIN_TRAIN or hedge == 0 or hedge == len(train):
+        raise InputError(
+            f"only {len(train)} training pairs ({hedge} hedgeable) share no market or event with the "
+            f"{len(test)} test pairs; need {MIN_TRAIN} or more of both kinds: test on other markets"
+        )
     return report([p.relation for p in test], holdout(train, test, embedder))
 
 
@@ -122,8 +160,9 @@ def cross_validate(pairs: Sequence[LabeledPair], embedder: Embedder, folds: int 
         k = int(np.argmin(load))
         fold_of[g] = k
         load[k] += sizes[g]
-    preds: dict[str, list[str]] = {
+    preds: dict[str, list[Any]] = {
         "model": [""] * len(pairs),
+        "p_same": [0.0] * len(pairs),
         "fuzzy": [""] * len(pairs),
         "cosine": [""] * len(pairs),
     }

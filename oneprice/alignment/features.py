@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 
 from oneprice.alignment.contract import Contract, canon, fold, parse
 from oneprice.alignment.fineprint import disjoint, fine_print, initials_match
+from oneprice.alignment.reader import READER_FEATURES
 
 INF = math.inf
 
@@ -162,7 +163,7 @@ def _eff_conflict(a: Contract, b: Contract) -> bool:
 def _coarse(c: Contract) -> bool:
     """The deadline is only a year's end in the rules or a Kalshi ticker's date."""
     d = effective_deadline(c)
-    return d is not None and d in (c.rules_year_end, c.ticker_date)
+    return d is not None and d in (c.rules_year_end, c.ticker_date, c.expected)
 
 
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:
@@ -180,21 +181,34 @@ def effective_deadline(c: Contract) -> Any:
         return c.deadline
     if c.close is not None and not c.venue.startswith("kalshi") and c.venue:
         return c.close.date()
-    return c.rules_deadline or c.rules_year_end or c.ticker_date
+    return c.rules_deadline or c.rules_year_end or c.ticker_date or c.expected
 
 
-# Facets that, when they conflict, rule out "same proposition" whatever the similarity says.
+def _strict_conflict(a: Contract, b: Contract) -> bool:
+    """One threshold, one side of it, but one market excludes the value ("above 5") and the other
+    includes it ("5 or more"): they settle differently exactly at the threshold."""
+    if a.strict is None or b.strict is None or a.strict == b.strict or a.direction != b.direction:
+        return False
+    ia, ib = _interval(a), _interval(b)
+    return bool(ia and ib and ia == ib)
+
+
+# Facets that, when they conflict, rule out "same proposition" whatever the similarity says: the general
+# ones (periods, numbers, units, directions, offices, parties, places, subjects, sources, competitions).
 HARD_CONFLICTS = (
     "year_conflict", "month_conflict", "day_conflict", "int_disjoint", "num_conflict", "dir_conflict",
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
     "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
-    "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "school_conflict",
-    "subject_conflict", "relist_conflict", "honour_missing", "core_conflict", "nomination_missing",
-    "award_missing", "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path",
-    "stage_one_sided", "threshold_one_sided", "exit_one_sided",
-    "first_window_conflict", "announce_one_sided", "joint_one_sided",
-    "event_conflict", "extend_one_sided", "qualifier_one_sided",
-    "place_one_sided",
+    "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "subject_conflict",
+    "relist_conflict", "strict_conflict",
+)  # fmt: skip
+# Fine print (``fineprint.py``) and team-name facets, many first written for one labeled pair: features the
+# model weighs beside the rules reader, never a veto on their own.
+SOFT_FACETS = (
+    "school_conflict", "honour_missing", "core_conflict", "nomination_missing", "award_missing",
+    "dir_one_sided", "superlative_conflict", "month_one_sided", "extra_path", "stage_one_sided",
+    "threshold_one_sided", "exit_one_sided", "first_window_conflict", "announce_one_sided",
+    "joint_one_sided", "event_conflict", "extend_one_sided", "qualifier_one_sided", "place_one_sided",
 )  # fmt: skip
 
 
@@ -281,6 +295,7 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
             _state_school(qa, qb) or _state_school(qb, qa) or _team_suffix(a, b, qa, qb)
         ),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
+        "strict_conflict": float(_strict_conflict(a, b)),
         "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
         **fine_print(a, b, qa, qb),
@@ -288,7 +303,9 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
     return f
 
 
-FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+FACET_FEATURES = tuple(pair_features(parse("x"), parse("x"), 0.0))
+# The model's columns: the facets, then the rules reader's clause alignment (``reader.py``).
+FEATURES = FACET_FEATURES + READER_FEATURES
 
 
 def hard_facets(a: Contract, b: Contract) -> list[str]:

@@ -1,13 +1,12 @@
 """Fine-print facets: what two look-alike questions differ on once their rules are read.
 
-Each is a hard conflict (``features.HARD_CONFLICTS``): adjacent buckets, a measure, honour, award
-category or nomination only one market names, a superlative role, a month's window against a year's,
-a round short of the whole contest against a plain "win", a threshold only one market sets or only one
-gives a direction, a second way to Yes in the rules (an announcement that counts), "first N days"
-windows of different lengths, different events ("banned from" against "win"), a pair of people in the
-rules against one. Each was checked
-against the shipped labels: it rules out non-hedgeable pairs and no labeled equivalent (save one
-disputed "first 100 days" against "before March" window).
+Each is a feature the model weighs (``features.SOFT_FACETS``), not a veto of its own: a measure,
+honour, award category or nomination only one market names, a superlative role, a month's window
+against a year's, a round short of the whole contest against a plain "win", a threshold only one
+market sets or only one gives a direction, a second way to Yes in the rules (an announcement that
+counts), "first N days" windows of different lengths, different events ("banned from" against "win"),
+a pair of people in the rules against one. ``disjoint`` (adjacent buckets that share only an edge)
+feeds a hard facet.
 """
 
 from __future__ import annotations

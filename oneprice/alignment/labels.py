@@ -6,13 +6,14 @@ import csv
 import gzip
 import io
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from oneprice.alignment.relations import RELATIONS
+from oneprice.alignment.relations import RELATIONS, swap
 from oneprice.core.errors import ParseError
 from oneprice.core.types import Market, utc
 
@@ -68,7 +69,9 @@ def _market(row: dict[str, str], side: str) -> Market:
 def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str]]:
     """Labeled pairs from ``path`` (CSV or CSV.gz in the shipped format; default the shipped set).
 
-    Malformed rows are skipped and counted by reason.
+    Malformed rows are skipped and counted by reason; so is a row repeating a pair and its relation (in
+    either orientation: ``duplicate``), so a repeated row never counts twice in training or in a score.
+    Rows giving one pair different relations are all kept (the labelers disagreed) and logged.
     """
     if path is None:
         raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
@@ -82,6 +85,9 @@ def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str
         raise ParseError("missing_columns", ", ".join(missing))
     pairs: list[LabeledPair] = []
     rejects: Counter[str] = Counter()
+    seen: set[tuple[tuple[str, str], tuple[str, str], str]] = set()
+    pair_seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    conflicting = 0
     for row in reader:
         rel = (row.get("relation") or "").strip()
         if rel not in RELATIONS:
@@ -91,8 +97,18 @@ def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str
             rejects["missing_field"] += 1
             continue
         a, b = _market(row, "a"), _market(row, "b")
+        ka, kb = (a.venue, a.market_id), (b.venue, b.market_id)
+        ident = (ka, kb, rel) if ka <= kb else (kb, ka, swap(rel))
+        if ident in seen:
+            rejects["duplicate"] += 1
+            continue
+        conflicting += ident[:2] in pair_seen
+        seen.add(ident)
+        pair_seen.add(ident[:2])
         key = row.get("pair_key") or f"{a.venue}:{a.market_id}|{b.venue}:{b.market_id}"
         pairs.append(LabeledPair(a, b, rel, key, (row.get("source") or "").strip()))
+    if conflicting:
+        log.warning("%d labeled pairs are given again with another relation; all kept", conflicting)
     if rejects:
         log.warning("skipped %d label rows: %s", sum(rejects.values()), dict(rejects))
     return with_groups(pairs), rejects
@@ -102,8 +118,18 @@ def _node(m: Market) -> str:
     return f"ev:{m.event_id}" if m.event_id else f"m:{m.venue}:{m.market_id}"
 
 
+def family_of(m: Market) -> str | None:
+    """A Kalshi market's event family: its series without the venue prefix and the year or edition
+    ("KXPRESROMANIA24-VP" and "PRESROMANIA25-..." are one contest), so a family's markets share a fold."""
+    if not m.venue.startswith("kalshi"):
+        return None
+    series = re.sub(r"\d+$", "", m.market_id.split("-", 1)[0].upper().removeprefix("KX"))
+    return f"fam:{series}" if series else None
+
+
 def with_groups(pairs: list[LabeledPair]) -> list[LabeledPair]:
-    """Give each pair a group: connected components over events and markets, so siblings stay together."""
+    """Give each pair a group: connected components over events, event families (a Kalshi series) and
+    markets, so siblings and whole contests stay together."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -113,10 +139,17 @@ def with_groups(pairs: list[LabeledPair]) -> list[LabeledPair]:
             x = parent[x]
         return x
 
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
     for p in pairs:
-        ra, rb = find(_node(p.a)), find(_node(p.b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        union(_node(p.a), _node(p.b))
+        for m in (p.a, p.b):
+            fam = family_of(m)
+            if fam:
+                union(_node(m), fam)
     return [LabeledPair(p.a, p.b, p.relation, p.key, p.source, find(_node(p.a))) for p in pairs]
 
 

@@ -178,7 +178,7 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 }
 STAGES: dict[str, tuple[str, ...]] = {
     "final": ("finals", "final ", "championship", "win the cup", "stanley cup", "super bowl", "title"),
-    "conference": ("conference", "division", "east ", "west "),
+    "conference": ("conference", "division", "the east ", "the west ", "eastern ", "western "),
     "semifinal": ("semifinal", "semi-final", "final four"),
     "quarterfinal": ("quarterfinal", "elite eight", "elite 8"),
     "sweet16": ("sweet 16", "sweet sixteen"),
@@ -216,6 +216,7 @@ PARTIES: dict[str, tuple[str, ...]] = {
     "liberal": ("liberal",),
     "conservative": ("conservative",),
     "labour": ("labour",),
+    "labor": ("labor party",),  # Australia's (not "Labour", nor the Department of Labor)
 }
 SOURCES: dict[str, tuple[str, ...]] = {
     "bls": ("bureau of labor statistics", "bls.gov", "bls "),
@@ -289,7 +290,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "cup",
         "league",
         "conference",
-        "vs.",
+        "vs ",
         "fc ",
     ),
     "awards": ("oscar", "grammy", "emmy", "academy award", "golden globe", "nobel", "ballon d'or"),
@@ -408,7 +409,6 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("first", "1st"),
     ("second", "2nd"),
     ("third", "3rd"),
-    ("labour", "labor"),
     ("polish", "poland"),
     ("romanian", "romania"),
     ("german", "germany"),
@@ -438,8 +438,6 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("nyc", "new york city"),
     ("mayorship", "mayor"),
     ("half-time", "halftime"),
-    ("gta vi", "gta 6"),
-    ("reocgnize", "recognize"),  # a venue's typo
     ("best leading actress", "best actress"),  # the BAFTA and SAG name for Best Actress
     ("best leading actor", "best actor"),
     # a party's primary for an office picks its nominee for it: one race, two names

@@ -9,9 +9,10 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from oneprice.alignment.classifier import AlignmentModel, Scored, veto
-from oneprice.alignment.contract import Contract, canon, parse
+from oneprice.alignment.contract import Contract, Terms, canon, parse
 from oneprice.alignment.embed import Embedder
 from oneprice.alignment.features import (
+    FACET_FEATURES,
     FEATURES,
     HARD_CONFLICTS,
     facet_report,
@@ -20,6 +21,7 @@ from oneprice.alignment.features import (
     polarity_flip,
 )
 from oneprice.alignment.labels import LabeledPair
+from oneprice.alignment.reader import READER_FEATURES, pair_reading, read
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE
 from oneprice.core.types import Market
 
@@ -36,17 +38,27 @@ _HASHER = HashingVectorizer(
 
 
 def contract_of(m: Market) -> Contract:
-    return parse(m.question, m.rules, m.close_time, m.venue, m.market_id)
+    terms = Terms(m.strike_type, m.floor_strike, m.cap_strike, m.expected_expiration, m.group_item,
+                  m.resolution_source)  # fmt: skip
+    return parse(m.question, m.rules, m.close_time, m.venue, m.market_id, terms)
 
 
 def embed_text(m: Market) -> str:
     return m.question.strip()
 
 
-class Prepared:
-    """Contracts and question vectors for a set of markets, keyed by (venue, market id)."""
+# P(same) is trained and calibrated on every labeled pair, look-alikes as candidate generation yields
+# them, hard conflicts included as features (True: only on the pairs no hard facet rules out, as before;
+# they were 96% same, which made P(same) no probability).
+OPEN_ONLY = False
+# The rules reader's columns are computed (False: left at zero, for the rules-only ablation).
+USE_READER = True
 
-    def __init__(self, markets: Sequence[Market], embedder: Embedder) -> None:
+
+class Prepared:
+    """Contracts, question vectors and rules readings for a set of markets, keyed by (venue, market id)."""
+
+    def __init__(self, markets: Sequence[Market], embedder: Embedder, reader: bool | None = None) -> None:
         uniq: dict[tuple[str, str], Market] = {}
         for m in markets:
             uniq.setdefault((m.venue, m.market_id), m)
@@ -56,13 +68,28 @@ class Prepared:
         self.vectors = embedder.encode([embed_text(uniq[k]) for k in self.keys])
         self.rules = _HASHER.transform([c.rules[:3000] for c in self.contracts]).tocsr()
         self.has_rules = np.array([bool(c.rules.strip()) for c in self.contracts])
+        self.reader = USE_READER if reader is None else reader
+        # read lazily, for the markets of the pairs scored (a listing's candidates touch few of them)
+        self._texts = [(uniq[k].question, uniq[k].rules) for k in self.keys]
+        self._embedder = embedder
+        self.readings: dict[int, np.ndarray] = {}
 
     def pos(self, m: Market) -> int:
         return self.index[(m.venue, m.market_id)]
 
+    def read(self, positions: Sequence[int]) -> None:
+        """Read the rules of the markets at ``positions`` not read yet (embeddings cached on disk)."""
+        todo = sorted({i for i in positions if i not in self.readings})
+        if self.reader and todo:
+            for i, r in zip(todo, read([self._texts[i] for i in todo], self._embedder), strict=True):
+                self.readings[i] = r
+
 
 def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-    """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair."""
+    """Feature rows for (A, B) and (B, A), and whether B negates A, for each pair.
+
+    The rules reader reads only the pairs no hard facet rules out (the only ones that can be called
+    hedgeable); the others carry -1 in its columns, in training and in use alike."""
     ii = np.array([prep.pos(a) for a, _ in pairs], dtype=int)
     jj = np.array([prep.pos(b) for _, b in pairs], dtype=int)
     cos = np.einsum("ij,ij->i", prep.vectors[ii], prep.vectors[jj]) if len(pairs) else np.zeros(0)
@@ -74,12 +101,26 @@ def featurize(prep: Prepared, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.nda
         ab.append(list(pair_features(ca, cb, float(cos[k]), float(rules[k])).values()))
         ba.append(list(pair_features(cb, ca, float(cos[k]), float(rules[k])).values()))
         flips.append(polarity_flip(ca, cb))
+    hard = [FACET_FEATURES.index(f) for f in HARD_CONFLICTS]
+    open_ = [k for k, row in enumerate(ab) if not any(row[h] > 0 for h in hard)]
+    prep.read([x for k in open_ for x in (int(ii[k]), int(jj[k]))])
+    unread = [-1.0] * len(READER_FEATURES)
+    is_open = set(open_)
+    for k, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+        ab[k] += _reading(prep, i, j) if k in is_open else unread
+        ba[k] += _reading(prep, j, i) if k in is_open else unread
     width = len(FEATURES)
     return (
         np.asarray(ab, dtype=float).reshape(-1, width),
         np.asarray(ba, dtype=float).reshape(-1, width),
         flips,
     )
+
+
+def _reading(prep: Prepared, i: int, j: int) -> list[float]:
+    if not prep.reader:
+        return [0.0] * len(READER_FEATURES)
+    return pair_reading(prep.readings[i], prep.readings[j])
 
 
 def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool = True) -> AlignmentModel:
@@ -92,7 +133,7 @@ def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool =
         [p.group or p.key for p in labeled],
         embedder.model_id,
         tune=tune,
-        open_rows=~hard_conflict(x_ab),
+        open_rows=~hard_conflict(x_ab) if OPEN_ONLY else None,
     )
 
 

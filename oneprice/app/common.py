@@ -1,13 +1,14 @@
-"""Helpers every page shares: the database URL, cached service calls, error handling, formatting.
+"""Helpers every page shares: the ``Services`` of this server, cached service calls, errors, formatting.
 
-Pages reach data only through ``oneprice.services.*``, always via :func:`fetch` (cached read) or
-:func:`act` (uncached write). A service that is missing or raises shows a message, never a traceback.
+Pages import the service functions they call from ``oneprice.services.*`` and call them only through
+:func:`fetch` (cached read) or :func:`act` (uncached write), which pass this server's ``Services``. A
+service that raises shows a message, never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,7 +17,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from oneprice.config import get_settings
+from oneprice.config import Settings
+from oneprice.services.container import Services, build_services
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,25 @@ class Unavailable:
 UNAVAILABLE = Unavailable()
 
 
+@st.cache_resource(show_spinner=False)
+def _services(key: str, _settings: Settings) -> Services:
+    return build_services(_settings)
+
+
+def services() -> Services:
+    """The ``Services`` of the current settings (read from the environment), built once per server
+    process and per configuration (secrets stay out of the cache key: they dump masked)."""
+    s = Settings()
+    return _services(s.model_dump_json(), s)
+
+
+def settings() -> Settings:
+    return services().settings
+
+
 def db_url() -> str:
     """The configured database URL (``ONEPRICE_DB_URL`` or the SQLite default)."""
-    return get_settings().resolved_db_url
+    return services().settings.resolved_db_url
 
 
 def safe_url(url: str) -> str:
@@ -56,19 +74,12 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-@st.cache_resource(show_spinner="Opening the database...")
-def engine(url: str) -> Any:
-    """The migrated engine for ``url``, created once per server process."""
-    from oneprice.services import database
-
-    return database.engine_for(url)
-
-
 def require_db() -> str:
     """Open the database (migrating it if needed) or stop the page with an error message."""
     url = db_url()
     try:
-        engine(url)
+        with st.spinner("Opening the database..."):
+            services().engine  # noqa: B018  (opens it, migrating once if behind)
     except Exception as exc:
         log.exception("cannot open database %s", safe_url(url))
         st.error(f"Cannot open the database {safe_url(url)}: {type(exc).__name__}: {exc}")
@@ -80,61 +91,47 @@ def require_db() -> str:
     return url
 
 
-def service_fn(module: str, func: str) -> Callable[..., Any] | None:
-    """``oneprice.services.<module>.<func>``, or None when this installation lacks it."""
-    try:
-        mod = importlib.import_module(f"oneprice.services.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("oneprice.services"):
-            return None
-        raise
-    fn = getattr(mod, func, None)
-    return fn if callable(fn) else None
+ServiceFn = Callable[..., Any]  # a use case ``f(svc: Services, ...)``
 
 
-def _call(module: str, func: str, kwargs: dict[str, Any]) -> Any:
-    fn = service_fn(module, func)
-    if fn is None:
-        raise LookupError(f"oneprice.services.{module}.{func} is not available")
-    return fn(**kwargs)
+def _name(fn: ServiceFn) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
+# The cache key is the function's name, the configuration's database and the arguments; the function
+# and the Services (underscored) are passed through unhashed.
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
-def _cached_live(module: str, func: str, **kwargs: Any) -> Any:
-    return _call(module, func, kwargs)
+def _cached_live(name: str, db: str, _fn: ServiceFn, _svc: Services, **kwargs: Any) -> Any:
+    return _fn(_svc, **kwargs)
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def _cached_data(module: str, func: str, **kwargs: Any) -> Any:
-    return _call(module, func, kwargs)
+def _cached_data(name: str, db: str, _fn: ServiceFn, _svc: Services, **kwargs: Any) -> Any:
+    return _fn(_svc, **kwargs)
 
 
-def _report(label: str, module: str, func: str, exc: Exception) -> Unavailable:
-    if isinstance(exc, LookupError) and service_fn(module, func) is None:
-        st.warning(f"{label}: `oneprice.services.{module}.{func}` is not available in this installation.")
-    else:
-        log.exception("%s failed", label)
-        st.error(f"{label} failed: {type(exc).__name__}: {exc}")
+def _report(label: str, exc: Exception) -> Unavailable:
+    log.exception("%s failed", label)
+    st.error(f"{label} failed: {type(exc).__name__}: {exc}")
     return UNAVAILABLE
 
 
-def fetch(
-    label: str, module: str, func: str, *, live: bool = False, quiet: bool = False, **kwargs: Any
-) -> Any:
+def fetch(label: str, fn: ServiceFn, *, live: bool = False, quiet: bool = False, **kwargs: Any) -> Any:
     """Cached read through a service; on failure show a message (unless ``quiet``), return ``UNAVAILABLE``."""
     try:
+        svc = services()
         cached = _cached_live if live else _cached_data
-        return cached(module, func, **kwargs)
+        return cached(_name(fn), svc.settings.resolved_db_url, fn, svc, **kwargs)
     except Exception as exc:
-        return UNAVAILABLE if quiet else _report(label, module, func, exc)
+        return UNAVAILABLE if quiet else _report(label, exc)
 
 
-def act(label: str, module: str, func: str, **kwargs: Any) -> Any:
+def act(label: str, fn: ServiceFn, **kwargs: Any) -> Any:
     """Uncached call that changes state; clears cached reads so pages show the new state."""
     try:
-        result = _call(module, func, kwargs)
+        result = fn(services(), **kwargs)
     except Exception as exc:
-        return _report(label, module, func, exc)
+        return _report(label, exc)
     clear_caches()
     return result
 
@@ -249,3 +246,20 @@ def pick(row: Mapping[str, Any], *names: str, default: Any = None) -> Any:
         if n in row and row[n] is not None:
             return row[n]
     return default
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+
+
+def plain(text: object) -> str:
+    """Venue text (titles, outcome names, categories) for a Markdown element, shown as typed: every
+    Markdown and HTML character escaped, so a title can never make the browser fetch an image or open
+    a link. Line breaks become spaces."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it is a plain http(s) address a Markdown link may carry, else None."""
+    u = str(url or "").strip()
+    ok = u.startswith(("https://", "http://")) and not any(c in u for c in ' ()<>[]"\\')
+    return u if ok else None

@@ -7,7 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from oneprice.app import common
-from oneprice.config import get_settings
 from oneprice.log import setup_logging
 
 VIEWS = Path(__file__).parent / "views"
@@ -30,7 +29,7 @@ def _logging(level: str, json_lines: bool) -> bool:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = common.settings()
     _logging(settings.log_level, settings.log_json)
     st.set_page_config(page_title="oneprice", page_icon=":material/balance:", layout="wide")
     pages = [

@@ -1,45 +1,28 @@
 """From one matched pair and its books to a candidate: an executable opportunity, or an exclusion.
 
-Complete sets per relation (each pays at least $1 in every state the relation allows):
-- equivalent / inverse: A:a + B:outcome_map[other(a)] for a in Yes, No (kind "equivalence");
-- A implies B: A:No + B:Yes (A true forces B true: 1; A false: A:No pays, B:Yes may too), "bound";
-- B implies A: A:Yes + B:No, "bound";
-- mutually exclusive: A:No + B:No (at most one is true, so at least one No pays), "bound".
+The complete sets of each relation are ``oneprice.core.match.complete_sets``; fees, ticks and whether a
+venue is executable come from its description (``oneprice.core.venues``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from oneprice.arbitrage.fees import NotExecutableError, fee_model
-from oneprice.arbitrage.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
+from oneprice.arbitrage import safety
+from oneprice.core import venues
+from oneprice.core.errors import InputError
+from oneprice.core.fees import NotExecutableError
+from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, complete_sets, other
+from oneprice.core.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
 from oneprice.core.types import ONE, ZERO, Market, OrderBook
 
-EQUIVALENCE = ("equivalent", "inverse")
-BOUNDS = {"a_implies_b": ("No", "Yes"), "b_implies_a": ("Yes", "No"), "mutually_exclusive": ("No", "No")}
 RELATIONS = (*EQUIVALENCE, *BOUNDS)
-DEFAULT_TICK = Decimal("0.01")
-
-
-def other(outcome: str) -> str:
-    return "No" if outcome.lower() == "yes" else "Yes"
-
-
-def complete_sets(relation: str, outcome_map: Mapping[str, str] | None) -> list[tuple[str, str, str]]:
-    """(outcome of A, outcome of B, kind) for every complete set the relation allows."""
-    if relation in EQUIVALENCE:
-        m = dict(outcome_map or {})
-        if "Yes" not in m or "No" not in m:  # fall back to the relation's own map
-            m = {"Yes": "Yes", "No": "No"} if relation == "equivalent" else {"Yes": "No", "No": "Yes"}
-        return [(a, m[other(a)], "equivalence") for a in ("Yes", "No")]
-    if relation in BOUNDS:
-        a, b = BOUNDS[relation]
-        return [(a, b, "bound")]
-    return []
+__all__ = ["BOUNDS", "EQUIVALENCE", "RELATIONS", "complete_sets", "other"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +37,13 @@ class PairSpec:
     a_id: int = 0  # database ids of the markets
     b_id: int = 0
 
+    @property
+    def match(self) -> Match:
+        """The domain match this pair prices."""
+        return Match(
+            self.match_id, self.a_id, self.b_id, self.relation, self.outcome_map, self.confidence, self.status
+        )
+
 
 @dataclass(frozen=True)
 class Params:
@@ -61,6 +51,15 @@ class Params:
     max_book_age_s: float = 120.0
     confirmed_confidence: float = 0.99
     mismatch_loss: Decimal = ONE  # dollars lost per contract if the pair resolves differently
+
+    def __post_init__(self) -> None:
+        """A size or loss that would silently price nothing (negative, zero, NaN) is refused."""
+        if not (self.target_size.is_finite() and self.target_size > 0):
+            raise InputError(f"target size must be a positive number of contracts, not {self.target_size}")
+        if not (self.mismatch_loss.is_finite() and self.mismatch_loss >= 0):
+            raise InputError(f"mismatch loss must be a finite amount >= 0, not {self.mismatch_loss}")
+        if not (math.isfinite(self.max_book_age_s) and self.max_book_age_s > 0):
+            raise InputError(f"max book age must be a positive number of seconds, not {self.max_book_age_s}")
 
 
 @dataclass
@@ -86,21 +85,24 @@ class Candidate:
     book_ts: datetime | None = None
     book_age_s: float | None = None
     mid_gap: Decimal | None = None
+    flags: list[str] = field(default_factory=list)  # safety.flags: unreviewed, thin_rules, held_for_review
 
     @property
     def is_opportunity(self) -> bool:
         return self.excluded is None and self.max_size >= 1 and (self.edge or ZERO) > 0
 
+    @property
+    def reviewed(self) -> bool:
+        return self.pair.status == "confirmed"
+
+    @property
+    def clean(self) -> bool:
+        """An opportunity with no safety flag: reviewed, decidable rules, an edge in the usual range."""
+        return self.is_opportunity and not self.flags
+
 
 def tick_of(market: Market) -> Decimal:
-    raw = market.extra.get("tick_size")
-    try:
-        t = Decimal(str(raw)) if raw not in (None, "") else DEFAULT_TICK
-    except ArithmeticError:
-        return DEFAULT_TICK
-    if t >= 1:  # Kalshi reports its tick in cents
-        t = t / 100
-    return t if 0 < t < 1 else DEFAULT_TICK
+    return venues.tick_of(market.venue, market.extra.get("tick_size"))
 
 
 def book_mid(books: Mapping[str, OrderBook], outcome: str) -> Decimal | None:
@@ -141,12 +143,12 @@ def exclusion(
 ) -> str | None:
     """Why this pair cannot be traded as an arbitrage now, or None."""
     for m in (pair.market_a, pair.market_b):
-        if m.venue == "manifold" or not m.executable:
+        if not (m.executable and venues.describe(m.venue).executable):
             return f"play_money: {m.venue} {m.market_id} is not real money"
     for m in (pair.market_a, pair.market_b):
-        if m.venue == "polymarket" and m.extra.get("neg_risk_augmented"):
+        if venues.describe(m.venue).neg_risk and m.extra.get("neg_risk_augmented"):
             return (
-                f"neg_risk_augmented: polymarket {m.market_id} sits in an augmented neg-risk event with an "
+                f"neg_risk_augmented: {m.venue} {m.market_id} sits in an augmented neg-risk event with an "
                 "implicit 'Other' outcome; its terms can be reassigned"
             )
     for m in (pair.market_a, pair.market_b):
@@ -174,7 +176,7 @@ def _legs(
         if not book.asks:
             return f"closed: {m.venue} {m.market_id} {outcome} has no asks"
         try:
-            fee = fee_model(m.venue, m.extra)
+            fee = venues.fee_model(m.venue, m.extra)
         except NotExecutableError as exc:
             return f"play_money: {exc}"
         legs.append(Leg(m.venue, m.market_id, outcome, book, fee, tick_of(m)))
@@ -214,6 +216,7 @@ def evaluate(
         max(pair.confidence, params.confirmed_confidence) if pair.status == "confirmed" else pair.confidence
     )
     cand = Candidate(pair, kind, confidence=conf)
+    cand.flags = safety.flags(pair.market_a, pair.market_b, cand.reviewed, None)
     all_books = [b for bs in (books_a, books_b) if bs for b in bs.values()]
     if all_books:
         cand.book_ts = min(b.ts for b in all_books)
@@ -251,6 +254,7 @@ def evaluate(
         at_target.edge,
     )
     cand.risk_adjusted_edge = shown.edge - Decimal(str(round(1 - conf, 6))) * params.mismatch_loss
+    cand.flags = safety.flags(pair.market_a, pair.market_b, cand.reviewed, cand.edge)
     _lockup(cand, shown, as_of)
     return cand
 

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, aliased
 
 from oneprice.arbitrage.detect import RELATIONS, Candidate, PairSpec, Params, evaluate
 from oneprice.core import Market, OrderBook, Outcome, TransientError
+from oneprice.core.venues import describe
 from oneprice.db import models as m
 from oneprice.db.base import now_utc
+from oneprice.db.mapping import to_market
 from oneprice.ingest.base import VenueClient
 
 log = logging.getLogger(__name__)
@@ -60,24 +62,14 @@ class ScanResult:
 
 
 def _market(row: m.Market, outcomes: list[Outcome]) -> Market:
-    return Market(
-        venue=row.venue,
-        market_id=row.external_id,
-        question=row.question,
-        outcomes=tuple(outcomes),
-        event_id=row.event_external_id,
-        rules=row.rules,
-        status=row.status,
-        close_time=row.close_time,
-        category=row.category,
-        executable=row.executable,
-        url=row.url,
-        extra=dict(row.extra or {}),
-    )
+    return to_market(row, outcomes)
 
 
-def load_pairs(session: Session, min_confidence: float, match_ids: list[int] | None = None) -> list[PairSpec]:
-    """Confirmed matches, and proposed ones at or above ``min_confidence``, of a priceable relation."""
+def load_pairs(
+    session: Session, min_confidence: float, match_ids: list[int] | None = None, confirmed_only: bool = False
+) -> list[PairSpec]:
+    """Confirmed matches, and proposed ones at or above ``min_confidence`` (none when
+    ``confirmed_only``: ``ONEPRICE_ARB_REQUIRE_CONFIRMED``), of a priceable relation."""
     a, b = aliased(m.Market), aliased(m.Market)
     q = (
         select(m.Match, a, b)
@@ -94,6 +86,8 @@ def load_pairs(session: Session, min_confidence: float, match_ids: list[int] | N
     )
     if match_ids is not None:
         q = q.where(m.Match.id.in_(match_ids))
+    if confirmed_only:
+        q = q.where(m.Match.status == "confirmed")
     rows = session.execute(q).all()
     ids = {r[1].id for r in rows} | {r[2].id for r in rows}
     outs: dict[int, list[Outcome]] = defaultdict(list)
@@ -190,7 +184,7 @@ async def run_scan(
     markets: dict[int, Market] = {}
     for p in pairs:
         for mid, mk in ((p.a_id, p.market_a), (p.b_id, p.market_b)):
-            if mk.venue != "manifold" and mk.executable:  # play money is excluded without a fetch
+            if mk.executable and describe(mk.venue).executable:  # play money is excluded without a fetch
                 markets[mid] = mk
     books, res.venue_errors = await fetch_books(markets, clients, concurrency, total_limit, breaker)
     res.books, res.fetch_s = len(books), time.perf_counter() - t0

@@ -60,6 +60,7 @@ def _opportunity_row(run_id: int, c: Candidate) -> dict[str, Any]:
         "confidence": c.confidence,
         "risk_adjusted_edge": q8(c.risk_adjusted_edge),
         "mid_gap": q8(c.mid_gap),
+        "flags": list(c.flags),
         "book_ts": c.book_ts,
         "book_age_s": c.book_age_s,
     }

@@ -6,11 +6,17 @@ the asks, walking no further than the recorded depth, with each venue's fees. It
 when its executable edge per contract (1 - cost incl. fees) reaches ``threshold``, then holds it to
 settlement, or (``hold=0``) sells both legs at the bids once that nets at least ``1 - exit_gap`` per
 contract after fees (the gap has closed). Settlement pays 0 or 1 per contract, no fee.
+
+A matched pair is not certain to settle alike: the match's P(same proposition) (``PairData.p_same``;
+a human-confirmed match is credited ``ONEPRICE_ARB_CONFIRMED_CONFIDENCE``) prices that risk. A set is
+entered only when its edge net of the expected mismatch loss, (1 - P(same)) x ``mismatch_loss``,
+reaches ``threshold``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +27,14 @@ from oneprice.backtest.costs import CostModel
 from oneprice.backtest.events import Broker, Instrument, run_events
 from oneprice.backtest.result import BacktestResult
 from oneprice.backtest.strategies import Param
+from oneprice.core import venues
+from oneprice.core.errors import ConfigError
+from oneprice.core.fees import FeeModel, NotExecutableError
+from oneprice.core.match import HEDGEABLE
+from oneprice.core.match import complete_sets as relation_sets
+from oneprice.core.pricing import Leg as PricedLeg
+from oneprice.core.pricing import walk_set
+from oneprice.core.types import Level, OrderBook
 
 D0, D1 = Decimal(0), Decimal(1)
 
@@ -29,20 +43,45 @@ PARAMS = {
     "contracts": Param(100, int, 1, 10_000_000, "contracts per set (capped by depth and cash)"),
     "hold": Param(1, int, 0, 1, "1: hold to settlement; 0: exit when the gap closes"),
     "exit_gap": Param(0.0, float, 0, 1, "exit when selling nets >= 1 - exit_gap per contract"),
+    "mismatch_loss": Param(
+        1.0, float, 0, 1, "$ per contract lost if the two markets settle differently (priced by P(same))"
+    ),
 }
 
 
+@dataclass(frozen=True)
+class VenueCost(CostModel):
+    """A leg's costs: the venue's own taker fee schedule (the scanner's, ``oneprice.core.venues``) plus
+    any extra notional ``fee``. Decimal in, Decimal out."""
+
+    venue_fee: FeeModel | None = None
+
+    @property
+    def linear(self) -> bool:
+        return False
+
+    def fee_for(self, size: Any, price: Any) -> Any:
+        return self.fee_for_fills([(price, abs(size))])
+
+    def fee_for_fills(self, fills: list[tuple[Any, Any]]) -> Any:
+        base = CostModel.fee_for_fills(self, fills) if self.fee or self.fixed else Decimal(0)
+        if self.venue_fee is None or not fills:
+            return base
+        dec = [(Decimal(str(p)), Decimal(str(abs(q)))) for p, q in fills]
+        return Decimal(str(base)) + self.venue_fee(dec, False)
+
+
 def venue_cost(venue: str, extra: dict[str, Any] | None = None, fee: float = 0.0) -> CostModel:
-    """Taker fees per venue: Kalshi 0.07 x P x (1 - P) per contract rounded up to the cent per order;
-    Polymarket its market's fee_rate x (P(1 - P)) ** fee_exponent; others a plain notional ``fee``."""
-    extra = extra or {}
-    if venue == "kalshi":
-        return CostModel(fee=fee, pm_fee=0.07, fee_step=0.01)
-    if venue == "polymarket" and extra.get("fee_rate"):
-        return CostModel(
-            fee=fee, pm_fee=float(extra["fee_rate"]), pm_exp=float(extra.get("fee_exponent") or 1)
-        )
-    return CostModel(fee=fee)
+    """The venue's taker fees (Kalshi ceil-to-cent 0.07 x C x P(1 - P), Polymarket its market's schedule,
+    PredictIt 10% of profit and 5% on withdrawal) plus a notional ``fee``; the same model the scanner
+    charges. A venue without a schedule pays the notional ``fee`` only; play money cannot be traded."""
+    try:
+        model = venues.fee_model(venue, extra or {})
+    except NotExecutableError as exc:
+        raise ConfigError(f"cannot backtest a trade on {venue}: {exc}") from None
+    except KeyError:
+        model = None
+    return VenueCost(fee=fee, venue_fee=model)
 
 
 @dataclass
@@ -63,15 +102,14 @@ class PairData:
     settle_at: int | None = None
     label: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    p_same: float = 1.0  # the chance the two markets settle alike (the match's P(same proposition))
 
 
-def other(outcome: str) -> str:
-    return "No" if outcome.lower() == "yes" else "Yes"
-
-
-def complete_sets(outcome_map: dict[str, str]) -> list[tuple[str, str]]:
-    """[(A leg, B leg)] for each A outcome whose hedge is in the map."""
-    return [(f"A:{a}", f"B:{outcome_map[other(a)]}") for a in ("Yes", "No") if other(a) in outcome_map]
+def complete_sets(relation: str, outcome_map: dict[str, str]) -> list[tuple[str, str]]:
+    """[(A leg, B leg)] of each complete set of a hedgeable pair (``oneprice.core.match``)."""
+    if relation not in HEDGEABLE:
+        return []
+    return [(f"A:{a}", f"B:{b}") for a, b, _kind in relation_sets(relation, outcome_map)]
 
 
 def _col(q: pd.DataFrame, c: str, i: int) -> Any:
@@ -79,22 +117,30 @@ def _col(q: pd.DataFrame, c: str, i: int) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else Decimal(str(v))
 
 
+def _book_leg(name: str, leg: Leg, i: int, size: Decimal, ts: datetime) -> PricedLeg | None:
+    """The leg's recorded best ask at bar ``i`` as a one-level book (``size`` deep where none is recorded)."""
+    ask = _col(leg.quotes, "ask", i)
+    if ask is None or ask <= 0:
+        return None
+    depth = _col(leg.quotes, "ask_size", i)
+    book = OrderBook(name, name, "ask", ts, asks=(Level(ask, size if depth is None else depth),))
+    return PricedLeg(name, name, name, book, lambda fills, _exact: leg.cost.fee_for_fills(fills))
+
+
 def set_edges(pair: PairData, i: int, contracts: Decimal) -> list[tuple[Decimal, Decimal, tuple[str, str]]]:
-    """(edge per contract after fees, size, set) of each complete set at bar ``i``, best first."""
+    """(edge per contract after fees, size, set) of each complete set at bar ``i``, best first: the
+    scanner's complete-set pricing (``oneprice.core.pricing``) on the recorded top of book."""
     out = []
     for a, b in pair.sets:
-        qa, qb = pair.legs[a], pair.legs[b]
-        pa, pb = _col(qa.quotes, "ask", i), _col(qb.quotes, "ask", i)
-        if pa is None or pb is None or pa <= 0 or pb <= 0:
+        ts = pd.Timestamp(pair.index[i]).to_pydatetime()
+        legs = [_book_leg(x, pair.legs[x], i, contracts, ts) for x in (a, b)]
+        if legs[0] is None or legs[1] is None:
             continue
-        n = contracts
-        for q in (qa, qb):
-            depth = _col(q.quotes, "ask_size", i)
-            n = min(n, depth) if depth is not None else n
+        n = min([contracts, *(leg.depth for leg in legs if leg is not None)])
         if n <= 0:
             continue
-        cost = n * pa + qa.cost.fee_for(n, pa) + n * pb + qb.cost.fee_for(n, pb)
-        out.append(((n - cost) / n, n, (a, b)))
+        fill = walk_set([leg for leg in legs if leg is not None], n)
+        out.append((fill.edge, n, (a, b)))
     return sorted(out, key=lambda t: t[0], reverse=True)
 
 
@@ -103,6 +149,8 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
     p = {k: v.default for k, v in PARAMS.items()} | dict(params)
     threshold, want = Decimal(str(p["threshold"])), Decimal(int(p["contracts"]))
     exit_gap = Decimal(str(p["exit_gap"]))
+    # the expected loss per contract from the two markets settling differently
+    risk = (D1 - Decimal(str(round(pair.p_same, 6)))) * Decimal(str(p["mismatch_loss"]))
     held: dict[str, Any] = {}
 
     def on_bar(b: Broker) -> None:
@@ -121,7 +169,7 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
                 held.clear()
             return
         for edge, n, (a, c) in set_edges(pair, b.i, want):
-            if edge < threshold:
+            if edge - risk < threshold:
                 break
             oa, oc = b.buy(a, n, tag="enter"), b.buy(c, n, tag="enter")
             if oa.status == "filled" and oc.status == "filled":
@@ -145,6 +193,8 @@ def run_convergence(pair: PairData, params: dict[str, Any], cash: Decimal = Deci
         "symbol": pair.label,
         "benchmark": False,
         "price_label": "best executable edge per contract",
+        "p_same": pair.p_same,
+        "settlement_risk_per_contract": float(risk),
         **pair.meta,
     }
     return run_events(pair.index, instruments, on_bar, CostModel(), cash, fill="close", price=edge, meta=meta)
@@ -179,6 +229,7 @@ def _leg_quotes(engine: Any, market_id: int, outcome: str) -> pd.DataFrame:
 
 def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
     """A matched pair's legs from the ``matches``, ``markets`` and ``quotes`` tables."""
+    from oneprice.config import get_settings
     from oneprice.core.errors import NotFoundError
     from oneprice.db import Market, Match, session_scope
 
@@ -189,7 +240,10 @@ def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
             raise NotFoundError(f"no match {match_id}; first stored match ids: {ids or 'none'}")
         ma, mb = s.get(Market, m.market_a_id), s.get(Market, m.market_b_id)
         omap, relation = dict(m.outcome_map or {}), m.relation
-    sets = complete_sets(omap)
+        p_same, status = float(m.confidence or 0.0), m.status
+        if status == "confirmed":
+            p_same = max(p_same, get_settings().arb_confirmed_confidence)
+    sets = complete_sets(relation, omap)
     if not sets or ma is None or mb is None:
         raise ValueError(f"match {match_id} ({relation}) has no complete set to trade: outcome_map={omap}")
     legs_q = {}
@@ -225,5 +279,6 @@ def load_pair(engine: Any, match_id: int, fee: float = 0.0) -> PairData:
         "market_a": f"{ma.venue}:{ma.external_id}",
         "market_b": f"{mb.venue}:{mb.external_id}",
         "resolution_a": ra,
+        "match_status": status,
     }
-    return PairData(index, legs, sets, settle_at, label, meta)
+    return PairData(index, legs, sets, settle_at, label, meta, p_same)

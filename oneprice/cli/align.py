@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +12,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.alignment.relations import RELATIONS
-from oneprice.cli import lazy_module
-from oneprice.core.errors import OnePriceError
+from oneprice.cli import lazy_module, services
 
 alignment = lazy_module("oneprice.services.alignment")
 
 console = Console()
 
 
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(1)
+class Status(StrEnum):
+    proposed = "proposed"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+class Decision(StrEnum):
+    confirmed = "confirmed"
+    rejected = "rejected"
 
 
 def _print_eval(res: dict[str, Any]) -> None:
@@ -32,6 +38,13 @@ def _print_eval(res: dict[str, Any]) -> None:
     for name, m in rows:
         t.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     console.print(t)
+    if cal := res.get("calibration"):
+        c = Table(title=f"P(same proposition): Brier {cal['brier']:.4f} (base rate {cal['base_rate']:.3f})")
+        for col in ("bin", "pairs", "mean P(same)", "share same"):
+            c.add_column(col)
+        for row in cal["reliability"]:
+            c.add_row(row["bin"], str(row["n"]), f"{row['mean_p']:.3f}", f"{row['observed']:.3f}")
+        console.print(c)
     r = Table(title="model, per relation")
     for c in ("relation", "precision", "recall", "f1"):
         r.add_column(c)
@@ -40,13 +53,14 @@ def _print_eval(res: dict[str, Any]) -> None:
     console.print(r)
     cm = Table(title="confusion matrix (rows: truth, columns: predicted)")
     cm.add_column("truth \\ pred")
+    relations = list(res["confusion"])
     short = {
-        rel: rel.replace("mutually_exclusive", "exclusive").replace("_implies_", "→") for rel in RELATIONS
+        rel: rel.replace("mutually_exclusive", "exclusive").replace("_implies_", "→") for rel in relations
     }
-    for rel in RELATIONS:
+    for rel in relations:
         cm.add_column(short[rel], justify="right")
-    for rel in RELATIONS:
-        cm.add_row(short[rel], *[str(res["confusion"][rel][p]) for p in RELATIONS])
+    for rel in relations:
+        cm.add_row(short[rel], *[str(res["confusion"][rel][p]) for p in relations])
     console.print(cm)
 
 
@@ -54,72 +68,66 @@ def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Cross-venue market alignment.", no_args_is_help=True)
 
     @sub.command("train")
-    def train(url: str = typer.Option(None, help="Database URL (review decisions feed training).")) -> None:
+    def train() -> None:
         """Train on the shipped labels plus confirmed/rejected matches in the database."""
-        try:
-            res = alignment.train(url)
-        except OnePriceError as exc:
-            _fail(exc)
+        with console.status("training the alignment model on the labeled pairs (a few minutes)"):
+            res = alignment.train(services())
         console.print(
-            f"trained {res['model_version']} on {res['pairs']} pairs ({res['review_pairs']} from reviews), "
-            f"hedge threshold {res['hedge_threshold']}, in {res['seconds']}s -> {res['path']}"
+            f"trained {res.model_version} on {res.pairs} pairs ({res.review_pairs} from reviews), "
+            f"hedge threshold {res.hedge_threshold}, in {res.seconds}s -> {res.path}"
         )
 
     @sub.command("run")
     def run(
-        url: str = typer.Option(None, help="Database URL."),
         as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
     ) -> None:
         """Align the database's markets across venues; store proposals for review."""
-        try:
-            res = alignment.run(url, progress=None if as_json else lambda m: console.print(m))
-        except OnePriceError as exc:
-            _fail(exc)
+        res = alignment.run(services(), progress=None if as_json else lambda m: console.print(m))
         if as_json:
-            print(json.dumps(res))
+            print(json.dumps(asdict(res)))
             return
         console.print(
-            f"{res['markets']} markets {res['venues']}: {res['candidates']} candidates, "
-            f"{res['scored']} scored, "
-            f"{res['proposed']} proposed ({res['hedgeable']} hedgeable) {res['by_relation']}; "
-            f"new {res['inserted']}, updated {res['updated']}, unchanged {res['unchanged']}, "
-            f"withdrawn {res['withdrawn']}, human decisions kept {res['kept_decided']}; {res['seconds']}s "
-            f"{res['stages']}"
+            f"{res.markets} markets {res.venues}: {res.candidates} candidates, {res.scored} scored, "
+            f"{res.proposed} proposed ({res.hedgeable} hedgeable) {res.by_relation}; "
+            f"new {res.inserted}, updated {res.updated}, unchanged {res.unchanged}, "
+            f"withdrawn {res.withdrawn}, human decisions kept {res.kept_decided}; {res.seconds}s {res.stages}"
         )
 
     @sub.command("eval")
     def evaluate(
         labels: Path = typer.Option(None, "--labels", exists=True, dir_okay=False, help="Labeled pairs CSV."),
         cv: bool = typer.Option(False, "--cv", help="Grouped cross-validation on the training labels."),
-        folds: int = typer.Option(5, help="Folds for --cv."),
+        folds: int = typer.Option(5, min=2, help="Folds for --cv."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Precision/recall/F1 per relation and for hedgeable pairs, beside fuzzy and cosine baselines."""
         if (labels is None) == (not cv):
-            _fail(ValueError("give exactly one of --labels FILE or --cv"))
-        try:
-            res = alignment.evaluate(labels, cv=cv, folds=folds)
-        except OnePriceError as exc:
-            _fail(exc)
+            raise typer.BadParameter("give exactly one of --labels FILE or --cv")
+        svc = services()
+        if not as_json:
+            console.print("training on the other labeled pairs, then scoring (a few minutes)")
+        res = alignment.evaluate(svc, labels, cv=cv, folds=folds)
         if as_json:
-            print(json.dumps({"model": res["model"], "baselines": res["baselines"]}))
+            keep = ("model", "baselines", "calibration", "n", "train_pairs")
+            print(json.dumps({k: res[k] for k in keep if k in res}))
         else:
             _print_eval(res)
 
     @sub.command("list")
     def list_(
-        status: str = typer.Option(None, help="proposed | confirmed | rejected"),
-        min_confidence: float = typer.Option(0.0),
+        status: Status = typer.Option(None, help="Review status."),
+        min_confidence: float = typer.Option(0.0, min=0.0, max=1.0),
         hedgeable: bool = typer.Option(False, help="Only equivalent and inverse pairs."),
-        limit: int = typer.Option(50),
-        url: str = typer.Option(None),
+        limit: int = typer.Option(50, min=1),
     ) -> None:
         """List stored matches."""
         rels = ["equivalent", "inverse"] if hedgeable else None
         t = Table()
         for c in ("id", "relation", "status", "conf", "A", "B"):
             t.add_column(c)
-        for m in alignment.list_matches(status, min_confidence, rels, limit, url):
+        for m in alignment.list_matches(
+            services(), status.value if status else None, min_confidence, rels, limit
+        ):
             a, b = m["market_a"], m["market_b"]
             t.add_row(
                 str(m["id"]),
@@ -134,17 +142,11 @@ def register(app: typer.Typer) -> None:
     @sub.command("decide")
     def decide(
         match_id: int,
-        decision: str = typer.Argument(..., help="confirmed | rejected"),
+        decision: Decision = typer.Argument(..., help="The review decision."),
         by: str = typer.Option("user"),
-        url: str = typer.Option(None),
     ) -> None:
         """Confirm or reject a match; decisions are kept across runs and feed training."""
-        if decision not in ("confirmed", "rejected"):
-            _fail(ValueError("decision must be 'confirmed' or 'rejected'"))
-        try:
-            alignment.decide_match(match_id, decision, by, url)  # type: ignore[arg-type]
-        except OnePriceError as exc:
-            _fail(exc)
-        console.print(f"match {match_id}: {decision}")
+        alignment.decide_match(services(), match_id, decision.value, by)
+        console.print(f"match {match_id}: {decision.value}")
 
     app.add_typer(sub, name="align")

@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import re
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.cli import lazy_module
+from oneprice.cli import lazy_module, services
 
-svc = lazy_module("oneprice.services.arbitrage")
+arb = lazy_module("oneprice.services.arbitrage")
+
+
+class Source(StrEnum):
+    live = "live"
+    replay = "replay"
 
 
 def parse_every(text: str) -> float:
@@ -84,6 +90,7 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
             "ann. ret",
             "risk-adj $",
             "age s",
+            "status",
         ):
             t.add_column(col, overflow="fold")
         for o in opps:
@@ -100,8 +107,15 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
                 _d(o["annualized"], "{:.1%}"),
                 _d(o["risk_adjusted_edge"]),
                 _d(o["book_age_s"], "{:.0f}"),
+                "clean" if o.get("clean") else ", ".join(o.get("flags", [])),
             )
         con.print(t)
+        n_clean = sum(1 for o in opps if o.get("clean"))
+        con.print(
+            f"{n_clean} clean (reviewed pair, decidable rules); {len(opps) - n_clean} flagged: unreviewed = "
+            "no human confirmed the match; thin_rules = a venue's rules name no measure, source or tie "
+            "rule; held_for_review = an edge far above the usual cross-venue deviation, not alerted"
+        )
     else:
         con.print("no executable opportunity in this scan")
     if exc:
@@ -158,11 +172,10 @@ def register(app: typer.Typer) -> None:
     def scan(
         once: bool = typer.Option(False, "--once", help="Run one scan and exit."),
         every: str = typer.Option(None, "--every", help="Scan on a schedule, e.g. 60s, 5m."),
-        source: str = typer.Option(
+        source: Source = typer.Option(
             "live", "--source", help="live (venue APIs) or replay (bundled snapshot)."
         ),
-        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
-        runs: int = typer.Option(None, "--runs", help="With --every: stop after this many scans."),
+        runs: int = typer.Option(None, "--runs", min=1, help="With --every: stop after this many scans."),
         size: int = typer.Option(
             None, "--size", min=1, help="Contracts per complete set (default: settings)."
         ),
@@ -170,18 +183,22 @@ def register(app: typer.Typer) -> None:
         """Scan matched pairs for executable arbitrage, persist the run and alert on news."""
         if once == (every is not None):
             raise typer.BadParameter("give exactly one of --once or --every")
-        if source not in svc.SOURCES:
-            raise typer.BadParameter(f"--source must be one of {', '.join(svc.SOURCES)}")
+        period = parse_every(every) if every is not None else 0.0
         con = wide_console()
+        svc = services()
         if once:
-            print_scan(svc.scan_once(source, url, size=size), con)
+            print_scan(arb.scan_once(svc, source.value, size=size), con)
             return
-        period = parse_every(every)
-        con.print(f"scanning every {period:g}s from {source}; Ctrl-C stops")
+        con.print(f"scanning every {period:g}s from {source.value}; Ctrl-C stops")
         try:
             asyncio.run(
-                svc.scan_forever(
-                    period, source, url, max_runs=runs, on_result=lambda r: print_scan(r, con), size=size
+                arb.scan_forever(
+                    svc,
+                    period,
+                    source.value,
+                    max_runs=runs,
+                    on_result=lambda r: print_scan(r, con),
+                    size=size,
                 )
             )
         except KeyboardInterrupt:
@@ -190,17 +207,17 @@ def register(app: typer.Typer) -> None:
     @app.command("deviations")
     def deviations(
         match: int = typer.Option(None, "--match", help="Show the history of one matched pair."),
-        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
     ) -> None:
         """Deviation history of a pair, or the summary over every pair scanned."""
         con = wide_console()
+        svc = services()
         if match is None:
-            print_summary(svc.deviation_summary(url), con)
+            print_summary(arb.deviation_summary(svc), con)
             return
         t = Table(title=f"Deviation history of match {match}")
         for col in ("ts", "scan", "mid gap", "exec edge", "size"):
             t.add_column(col)
-        for r in svc.deviation_history(match, url):
+        for r in arb.deviation_history(svc, match):
             t.add_row(
                 str(r["ts"]),
                 str(r["scan_run_id"]),

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.cli import lazy_module
-from oneprice.core.errors import OnePriceError
+from oneprice.cli import lazy_module, services
+from oneprice.core.errors import InputError, OnePriceError
 
-svc = lazy_module("oneprice.services.backtest")
+bt = lazy_module("oneprice.services.backtest")
 
 SHOW = (
     "total_return",
@@ -45,6 +46,16 @@ PCT = {
 }
 
 
+class EngineKind(StrEnum):
+    vector = "vector"
+    event = "event"
+
+
+class Fill(StrEnum):
+    close = "close"
+    next_open = "next_open"
+
+
 def _fmt(k: str, v: Any) -> str:
     if v is None:
         return "n/a"
@@ -70,9 +81,14 @@ def parse_grid(items: list[str] | None) -> dict[str, list[float]]:
         if ":" in v:
             parts = [float(x) for x in v.split(":")]
             lo, hi, step = parts[0], parts[1], parts[2] if len(parts) > 2 else 1.0
-            if step <= 0 or hi < lo:
-                raise typer.BadParameter(f"bad range {k}={v}: need lo <= hi and step > 0")
+            if not all(map(math.isfinite, (lo, hi, step))) or step <= 0 or hi < lo:
+                raise InputError(f"bad range {k}={v}: need finite lo <= hi and step > 0")
             n = math.floor((hi - lo) / step + 1e-9) + 1
+            cap = services().settings.backtest_max_grid
+            if n > cap:  # counted before a single value is made
+                raise InputError(
+                    f"range {k}={v} has {n:,} values; at most {cap:,} (ONEPRICE_BACKTEST_MAX_GRID)"
+                )
             grid[k] = [lo + i * step for i in range(n)]
         else:
             grid[k] = [float(x) for x in v.split(",") if x.strip()]
@@ -86,7 +102,7 @@ def _guard(fn: Callable[[], None]) -> None:
     try:
         fn()
     except (OnePriceError, ValueError, KeyError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)  # one line, never wrapped
         raise typer.Exit(2) from None
 
 
@@ -106,19 +122,19 @@ def register(app: typer.Typer) -> None:
         param: list[str] = typer.Option(None, "--param", help="NAME=VALUE, repeatable."),
         exchange: str = typer.Option("binance"),
         csv: str = typer.Option(None, "--csv", help="Read bars from a CSV/Parquet file instead of the DB."),
-        engine: str = typer.Option("vector", help="vector | event"),
-        fill: str = typer.Option("close", help="close (signal bar's close) | next_open"),
+        engine: EngineKind = typer.Option("vector", help="Vectorised or event-driven engine."),
+        fill: Fill = typer.Option("close", help="close: the signal bar's close; next_open: the next open."),
         cash: float = typer.Option(10_000.0),
         signal_source: str = typer.Option("default", help="signals.source for the signal strategy."),
         stop_loss: float = typer.Option(0.0, help="Stop-loss, fraction of entry price (event engine)."),
         take_profit: float = typer.Option(0.0, help="Take-profit, fraction of entry price (event engine)."),
-        url: str = typer.Option(None, help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
         as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
     ) -> None:
         """Run one backtest, store it, print its metrics."""
 
         def go() -> None:
-            out = svc.run_backtest(
+            out = bt.run_backtest(
+                services(),
                 strategy,
                 symbol,
                 timeframe,
@@ -127,10 +143,9 @@ def register(app: typer.Typer) -> None:
                 fee,
                 parse_params(param),
                 exchange,
-                url,
                 csv=csv,
-                engine=engine,
-                fill=fill,
+                engine=engine.value,
+                fill=fill.value,
                 cash=cash,
                 slippage=slippage,
                 signal_source=signal_source,
@@ -138,7 +153,8 @@ def register(app: typer.Typer) -> None:
                 take_profit=take_profit,
             )
             if as_json:
-                typer.echo(json.dumps({"run_id": out["run_id"], "metrics": out["metrics"]}, default=str))
+                body = {"run_id": out["run_id"], "metrics": out["metrics"]}
+                typer.echo(json.dumps(body, default=str, allow_nan=False))  # metrics hold no NaN
                 return
             m = out["metrics"]
             t = Table(
@@ -165,32 +181,32 @@ def register(app: typer.Typer) -> None:
         grid: list[str] = typer.Option(None, "--grid", help="NAME=lo:hi[:step] or NAME=v1,v2 (repeatable)."),
         exchange: str = typer.Option("binance"),
         csv: str = typer.Option(None, "--csv"),
-        fill: str = typer.Option("close"),
+        fill: Fill = typer.Option("close"),
         workers: int = typer.Option(None, help="Local processes (default: CPU count)."),
         scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
         sort_by: str = typer.Option("sharpe"),
         top: int = typer.Option(10),
-        url: str = typer.Option(None),
     ) -> None:
         """Backtest a parameter grid in parallel and rank it."""
 
         def go() -> None:
-            out = svc.sweep(
-                strategy,
-                symbol,
-                timeframe,
-                start,
-                end,
-                fee,
-                parse_grid(grid),
-                exchange,
-                url,
-                csv=csv,
-                fill=fill,
-                workers=workers,
-                scheduler=scheduler,
-                sort_by=sort_by,
-            )
+            with Console(stderr=True).status(f"sweeping {strategy} over the grid"):
+                out = bt.sweep(
+                    services(),
+                    strategy,
+                    symbol,
+                    timeframe,
+                    start,
+                    end,
+                    fee,
+                    parse_grid(grid),
+                    exchange,
+                    csv=csv,
+                    fill=fill.value,
+                    workers=workers,
+                    scheduler=scheduler,
+                    sort_by=sort_by,
+                )
             con.print(
                 f"{out['combinations']} combinations ({out['skipped']} invalid skipped) in "
                 f"{out['seconds']:.3f} s, ranked by {sort_by}"
@@ -221,12 +237,12 @@ def register(app: typer.Typer) -> None:
         csv: str = typer.Option(None, "--csv"),
         workers: int = typer.Option(None),
         scheduler: str = typer.Option(None),
-        url: str = typer.Option(None),
     ) -> None:
         """Walk-forward: optimise on each train window, trade the next test window."""
 
         def go() -> None:
-            out = svc.walk_forward(
+            out = bt.walk_forward(
+                services(),
                 strategy,
                 symbol,
                 timeframe,
@@ -236,7 +252,6 @@ def register(app: typer.Typer) -> None:
                 parse_grid(grid),
                 train,
                 test,
-                url=url,
                 csv=csv,
                 objective=objective,
                 workers=workers,
@@ -262,25 +277,24 @@ def register(app: typer.Typer) -> None:
         run_id: int = typer.Argument(..., help="A stored run id (see `oneprice backtest list`)."),
         out: str = typer.Option("reports", help="Output directory."),
         cdn: bool = typer.Option(False, help="Load plotly.js from its CDN instead of embedding it."),
-        url: str = typer.Option(None),
     ) -> None:
         """Write the HTML (interactive plotly) and JSON reports of a stored run."""
 
         def go() -> None:
-            paths = svc.report(run_id, out, url, cdn)
-            con.print(f"html: {paths['html']}\njson: {paths['json']}")
+            paths = bt.report(services(), run_id, out, cdn)
+            con.print(f"html: {paths.html}\njson: {paths.json}")
 
         _guard(go)
 
     @sub.command("list")
-    def list_(limit: int = typer.Option(20), url: str = typer.Option(None)) -> None:
+    def list_(limit: int = typer.Option(20, min=1)) -> None:
         """Stored runs, newest first."""
 
         def go() -> None:
             t = Table()
             for c in ("id", "created", "strategy", "symbol", "tf", "params", "return", "sharpe", "trades"):
                 t.add_column(c)
-            for r in svc.list_runs(limit, url):
+            for r in bt.list_runs(services(), limit):
                 m = r["metrics"] or {}
                 t.add_row(
                     str(r["run_id"]),
@@ -300,7 +314,7 @@ def register(app: typer.Typer) -> None:
     @sub.command("strategies")
     def strategies() -> None:
         """Strategies and their parameters."""
-        for name, s in svc.list_strategies().items():
+        for name, s in bt.list_strategies().items():
             ps = ", ".join(f"{k}={p['default']}" for k, p in s["params"].items())
             con.print(f"[bold]{name}[/bold] ({ps}): {s['help']}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from oneprice.cli import lazy_module
+from oneprice.cli import lazy_module, services
 
 dashboard = lazy_module("oneprice.services.dashboard")
 
@@ -14,15 +14,11 @@ def register(app: typer.Typer) -> None:
     @app.command("dashboard")
     def run_dashboard(
         port: int = typer.Option(
-            None, "--port", "-p", help="Port (default: ONEPRICE_DASHBOARD_PORT or 8501)."
-        ),
-        db: str = typer.Option(
-            None, "--db", help="Database URL (default: ONEPRICE_DB_URL or the SQLite file)."
+            None, "--port", "-p", min=1, max=65535, help="Port (default: ONEPRICE_DASHBOARD_PORT or 8501)."
         ),
     ) -> None:
-        """Serve the dashboard on http://127.0.0.1:PORT (Ctrl-C stops it)."""
-        from oneprice.config import get_settings
-
-        port = port or get_settings().dashboard_port
+        """Serve the dashboard of the database (oneprice --db URL) on http://127.0.0.1:PORT."""
+        svc = services()
+        port = port or svc.settings.dashboard_port
         Console().print(f"oneprice dashboard on http://127.0.0.1:{port}  (Ctrl-C to stop)")
-        raise typer.Exit(dashboard.serve(port=port, db_url=db))
+        raise typer.Exit(dashboard.serve(svc, port=port))

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from oneprice.cli import lazy_module
+from oneprice.cli import lazy_module, services
 
 service = lazy_module("oneprice.services.ingest")
 
@@ -19,22 +19,37 @@ SOURCES = "kalshi|polymarket|manifold|predictit|ccxt:<exchange>|replay"
 def _since(text: str | None) -> datetime | None:
     if not text:
         return None
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"expected an ISO date or time like 2024-01-01, not {text!r}") from None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
+def _source(text: str) -> str:
+    from oneprice.core.errors import ConfigError
+
+    try:
+        return str(service.validate_source(text.strip().lower()))
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def run(
-    venue: str = typer.Option(..., "--venue", help=f"Source: {SOURCES}."),
-    limit: int = typer.Option(None, "--limit", help="At most this many markets."),
+    venue: str = typer.Option(..., "--venue", callback=_source, help=f"Source: {SOURCES}."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most this many markets."),
     symbol: str = typer.Option(
         None, "--symbol", help="Bar symbol(s), comma-separated (ccxt default BTC/USDT)."
     ),
     timeframe: str = typer.Option(None, "--timeframe", help="Bar timeframe (ccxt default 1h)."),
     since: str = typer.Option(None, "--since", help="ccxt: first bar (ISO date; default 30 days ago)."),
     until: str = typer.Option(None, "--until", help="ccxt: stop before this time (ISO date)."),
-    db: str = typer.Option(None, "--db", help="Database URL (default: ONEPRICE_DB_URL or SQLite)."),
 ) -> None:
-    """Ingest one source and print the run's counts."""
+    """Ingest one source into the database (oneprice --db URL) and print the run's counts."""
+    start, stop = _since(since), _since(until)
+    if start is not None and stop is not None and start >= stop:
+        raise typer.BadParameter(f"--since {since} is not before --until {until}")
+    svc = services()
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -46,14 +61,14 @@ def run(
             bar.advance(tasks[stage], done)
 
         s = service.ingest(
+            svc,
             venue,
-            url=db,
             limit=limit,
             progress=progress,
             symbol=symbol,
             timeframe=timeframe,
-            since=_since(since),
-            until=_since(until),
+            since=start,
+            until=stop,
         )
     table = Table(title=f"ingest run {s.run_id}: {s.source} [{s.status}]")
     for col in ("table", "inserted", "updated", "unchanged"):

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneprice.models.llm.sampling import SamplingParams
-from oneprice.services import llm
+from oneprice.cli import lazy_module
+
+llm = lazy_module("oneprice.services.llm")  # torch loads only when an llm command runs
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +61,7 @@ def register(app: typer.Typer) -> None:
             {"role": "user", "content": text}
         ]
         json_schema = json.loads(schema.read_text()) if schema else ({} if as_json else None)
-        params = SamplingParams(
+        params = llm.SamplingParams(
             max_tokens,
             temperature,
             top_p,

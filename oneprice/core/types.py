@@ -7,7 +7,7 @@ Crypto bars use floats (they feed numeric engines, not settlement maths).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -45,9 +45,15 @@ def to_prob(value: Any) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Venue:
+    """A venue and what shared code needs to know about it (see ``oneprice.core.venues.describe``)."""
+
     name: str
     kind: VenueKind = VenueKind.PREDICTION
     executable: bool = True  # False for play-money venues (Manifold)
+    fee_schedule: str | None = None  # key of its taker fee schedule in ``oneprice.core.fees``
+    tick: Decimal = Decimal("0.01")  # price increment where a market states none
+    close_times_reliable: bool = True  # False where a close time is set per series, not per market
+    neg_risk: bool = False  # the venue lists augmented negative-risk markets that are excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,14 @@ class Market:
     url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)  # fees, tick size, neg-risk flags
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What the venue states about the contract, compared exactly where both markets state it:
+    strike_type: str = ""  # Kalshi: greater | greater_or_equal | less | less_or_equal | between | ...
+    floor_strike: float | None = None  # Kalshi: the bucket's or threshold's lower strike
+    cap_strike: float | None = None  # Kalshi: its upper strike
+    expected_expiration: datetime | None = None  # Kalshi: when the event is expected to settle
+    series: str = ""  # Kalshi series ticker
+    group_item: str = ""  # Polymarket groupItemTitle: this market's outcome within its group
+    resolution_source: str = ""  # Polymarket resolutionSource
 
     def outcome(self, name: str) -> Outcome:
         """The outcome called ``name`` (case-insensitive); outcomes are mapped by name, never position."""
@@ -135,22 +149,26 @@ class FillResult:
         return self.cost / self.filled if self.filled else None
 
 
-def _walk(levels: tuple[Level, ...], size: Decimal) -> FillResult:
+def walk(levels: Iterable[Level], size: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """The one order-book walk: ``(price, contracts)`` taken from each level, best first, up to ``size``."""
+    out: list[tuple[Decimal, Decimal]] = []
     remaining = size
-    cost = ZERO
-    worst: Decimal | None = None
-    used = 0
     for lvl in levels:
         if remaining <= 0:
             break
         take = min(remaining, lvl.size)
         if take <= 0:
             continue
-        cost += take * lvl.price
+        out.append((lvl.price, take))
         remaining -= take
-        worst = lvl.price
-        used += 1
-    return FillResult(size, size - remaining, cost, worst, used)
+    return out
+
+
+def _walk(levels: tuple[Level, ...], size: Decimal) -> FillResult:
+    fills = walk(levels, size)
+    filled = sum((c for _, c in fills), ZERO)
+    cost = sum((p * c for p, c in fills), ZERO)
+    return FillResult(size, filled, cost, fills[-1][0] if fills else None, len(fills))
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,14 @@ class Market(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # the contract terms the venue states (core.types.Market), compared exactly by alignment
+    strike_type: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    floor_strike: Mapped[float | None]
+    cap_strike: Mapped[float | None]
+    expected_expiration: Mapped[datetime | None]
+    series: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    group_item: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolution_source: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Outcome(Base):

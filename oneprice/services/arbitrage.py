@@ -13,18 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from oneprice.arbitrage import deviations, store
-from oneprice.arbitrage.alerts import AlertPolicy, AlertSink, dispatch, sinks_from_settings
+from oneprice.arbitrage.alerts import AlertSink, delivery_loop, dispatch, enqueue, policy_from
 from oneprice.arbitrage.detect import Candidate, Params
 from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core.types import ZERO
+from oneprice.core.venues import describe
 from oneprice.db import models as m
-from oneprice.db import session_scope
 from oneprice.db.base import now_utc
 from oneprice.db.models_arbitrage import ArbOpportunity
-from oneprice.ingest import make_client
 from oneprice.ingest.base import VenueClient
-from oneprice.services.database import engine_for
+from oneprice.services.container import Services
 
 log = logging.getLogger(__name__)
 SOURCES = ("live", "replay")
@@ -39,13 +38,13 @@ def params_from(s: Settings) -> Params:
     )
 
 
-def _clients(source: str, venues: set[str]) -> dict[str, VenueClient]:
+def _clients(svc: Services, source: str, venues: set[str]) -> dict[str, VenueClient]:
     if source == "replay":
-        return {"*": make_client("replay")}
+        return {"*": svc.client("replay")}
     out = {}
-    for v in sorted(venues - {"manifold"}):
+    for v in sorted(v for v in venues if describe(v).executable):
         try:
-            out[v] = make_client(v)
+            out[v] = svc.client(v)
         except KeyError:
             log.warning("no client registered for venue %s", v)
     return out
@@ -80,6 +79,9 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
         "book_age_s": c.book_age_s,
         "mid_gap": c.mid_gap,
         "excluded_reason": c.excluded,
+        "reviewed": c.reviewed,
+        "flags": list(c.flags),
+        "clean": c.clean,
     }
 
 
@@ -103,24 +105,26 @@ def _summary(run_id: int, res: ScanResult, alerts: int, error: str | None = None
 
 
 async def scan_once_async(
+    svc: Services,
     source: str = "live",
-    url: str | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
+    deliver: bool = True,
 ) -> dict[str, Any]:
-    """One scan: refresh books of hedgeable matches, detect, persist the run, alert. Never raises for
-    a failing venue; an unexpected failure is stored as a failed run and reported. ``size`` overrides
-    the target size in contracts (``ONEPRICE_ARB_TARGET_SIZE``)."""
+    """One scan: refresh books of hedgeable matches, detect, persist the run, enqueue alerts (and, with
+    ``deliver``, send the due ones). Never raises for a failing venue; an unexpected failure is stored
+    as a failed run and reported. ``size`` overrides the target size in contracts
+    (``ONEPRICE_ARB_TARGET_SIZE``)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-    s = get_settings()
-    engine = engine_for(url)
-    with session_scope(engine) as sess:
-        pairs = load_pairs(sess, s.arb_min_confidence)
+    s = svc.settings
+    engine = svc.engine
+    with svc.session() as sess:
+        pairs = load_pairs(sess, s.arb_min_confidence, confirmed_only=s.arb_require_confirmed)
     own = clients is None
     venues = {p.market_a.venue for p in pairs} | {p.market_b.venue for p in pairs}
-    use = _clients(source, venues) if clients is None else clients
+    use = _clients(svc, source, venues) if clients is None else clients
     res = ScanResult(source, now_utc(), pairs=len(pairs))
     params = params_from(s) if not size else replace(params_from(s), target_size=Decimal(size))
     error = None
@@ -136,57 +140,65 @@ async def scan_once_async(
             for c in use.values():
                 await c.aclose()
     run_id, ids = store.save_run(engine, res, error)
-    policy = AlertPolicy(
-        Decimal(str(s.arb_alert_min_edge)), Decimal(str(s.arb_alert_change)), s.arb_max_book_age_s
-    )
-    alerts = await dispatch(
-        engine, run_id, res.candidates, ids, sinks_from_settings(s) if sinks is None else sinks, policy
-    )
+    policy = policy_from(s)
+    use_sinks = svc.alert_sinks() if sinks is None else sinks
+    if deliver:
+        alerts = await dispatch(engine, run_id, res.candidates, ids, use_sinks, policy)
+    else:  # a delivery loop beside the scan loop sends them
+        alerts = enqueue(engine, run_id, res.candidates, ids, [sk.name for sk in use_sinks], policy)
     if alerts:
         store.set_alert_count(engine, run_id, alerts)
     return _summary(run_id, res, alerts, error)
 
 
 def scan_once(
+    svc: Services,
     source: str = "live",
-    url: str | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
 ) -> dict[str, Any]:
-    return asyncio.run(scan_once_async(source, url, clients, sinks, size))
+    return asyncio.run(scan_once_async(svc, source, clients, sinks, size))
 
 
 async def scan_forever(
+    svc: Services,
     every_s: float,
     source: str = "live",
-    url: str | None = None,
     max_runs: int | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
 ) -> int:
-    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done."""
+    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done.
+
+    Alerts are delivered by a task beside the scans, so a slow or failing sink never delays a scan."""
     loop = asyncio.get_running_loop()
+    use_sinks = svc.alert_sinks() if sinks is None else sinks
+    courier = asyncio.create_task(delivery_loop(svc.engine, use_sinks, policy_from(svc.settings)))
     done = 0
-    while max_runs is None or done < max_runs:
-        started = loop.time()
-        result = await scan_once_async(source, url, clients, sinks, size)
-        done += 1
-        if on_result is not None:
-            on_result(result)
-        if max_runs is not None and done >= max_runs:
-            break
-        await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    try:
+        while max_runs is None or done < max_runs:
+            started = loop.time()
+            result = await scan_once_async(svc, source, clients, use_sinks, size, deliver=False)
+            done += 1
+            if on_result is not None:
+                on_result(result)
+            if max_runs is not None and done >= max_runs:
+                break
+            await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    finally:
+        courier.cancel()
+        await asyncio.gather(courier, return_exceptions=True)
     return done
 
 
 def latest_opportunities(
-    kind: str | None = None, url: str | None = None, include_excluded: bool = True
+    svc: Services, kind: str | None = None, include_excluded: bool = True
 ) -> list[dict[str, Any]]:
     """Candidates of the latest finished scan run: opportunities first (best edge), then exclusions."""
-    engine = engine_for(url)
+    engine = svc.engine
     run_id = store.latest_run_id(engine)
     if run_id is None:
         return []
@@ -203,7 +215,7 @@ def latest_opportunities(
     if not include_excluded:
         q = q.where(ArbOpportunity.is_opportunity.is_(True))
     out: list[dict[str, Any]] = []
-    with session_scope(engine) as s:
+    with svc.session() as s:
         for o, qa, qb, va, vb, ea, eb in s.execute(q):
             out.append(
                 {
@@ -230,6 +242,8 @@ def latest_opportunities(
                     "confidence": o.confidence,
                     "risk_adjusted_edge": o.risk_adjusted_edge,
                     "mid_gap": o.mid_gap,
+                    "flags": list(o.flags or []),
+                    "reviewed": "unreviewed" not in (o.flags or []),
                     "book_ts": o.book_ts,
                     "book_age_s": o.book_age_s,
                     "excluded_reason": o.excluded_reason,
@@ -239,14 +253,14 @@ def latest_opportunities(
     return out
 
 
-def deviation_history(match_id: int, url: str | None = None) -> list[dict[str, Any]]:
-    return deviations.history(engine_for(url), match_id)
+def deviation_history(svc: Services, match_id: int) -> list[dict[str, Any]]:
+    return deviations.history(svc.engine, match_id)
 
 
-def deviation_summary(url: str | None = None) -> dict[str, Any]:
-    s = get_settings()
-    return deviations.summary(engine_for(url), s.arb_persist_gap, s.arb_persist_share)
+def deviation_summary(svc: Services) -> dict[str, Any]:
+    s = svc.settings
+    return deviations.summary(svc.engine, s.arb_persist_gap, s.arb_persist_share)
 
 
-def list_scan_runs(limit: int = 20, url: str | None = None) -> list[dict[str, Any]]:
-    return store.list_runs(engine_for(url), limit)
+def list_scan_runs(svc: Services, limit: int = 20) -> list[dict[str, Any]]:
+    return store.list_runs(svc.engine, limit)

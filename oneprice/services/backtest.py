@@ -8,6 +8,7 @@ Every run is persisted in ``backtest_runs`` for the dashboard.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from oneprice.backtest.strategies import STRATEGIES, align_signal
 from oneprice.backtest.sweep import sweep as run_sweep
 from oneprice.backtest.sweep import walk_forward as run_walk_forward
 from oneprice.core.errors import NotFoundError
-from oneprice.services.database import engine_for
+from oneprice.services.container import Services
 
 PAIR = "convergence"
 TF_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
@@ -55,16 +56,16 @@ def list_strategies() -> dict[str, dict[str, Any]]:
     return out
 
 
-def available_data(url: str | None = None) -> list[dict[str, Any]]:
+def available_data(svc: Services) -> list[dict[str, Any]]:
     """Stored bar series (exchange, symbol, timeframe, count, first, last)."""
     return [
         {**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
-        for r in available_bars(engine_for(url))
+        for r in available_bars(svc.engine)
     ]
 
 
 def _bars(
-    symbol: str, timeframe: str, start: Any, end: Any, exchange: str, url: str | None, csv: str | Path | None
+    svc: Services, symbol: str, timeframe: str, start: Any, end: Any, exchange: str, csv: str | Path | None
 ) -> Bars:
     if isinstance(end, str) and len(end.strip()) <= 10:  # a bare date: the whole day
         end = _t(end) + timedelta(days=1) - timedelta(microseconds=1)
@@ -81,7 +82,7 @@ def _bars(
             )
         bars.exchange = exchange
         return bars
-    return load_bars(engine_for(url), symbol, timeframe, start, end, exchange)
+    return load_bars(svc.engine, symbol, timeframe, start, end, exchange)
 
 
 def _t(x: Any) -> datetime:
@@ -91,8 +92,8 @@ def _t(x: Any) -> datetime:
     return (t.tz_localize("UTC") if t.tz is None else t).to_pydatetime()
 
 
-def _signal(bars: Bars, source: str, key: str, timeframe: str, url: str | None) -> np.ndarray:
-    s = bt_store.read_signals(engine_for(url), source, key)
+def _signal(svc: Services, bars: Bars, source: str, key: str, timeframe: str) -> np.ndarray:
+    s = bt_store.read_signals(svc.engine, source, key)
     return align_signal(bars, s.index, s.to_numpy(), TF_SECONDS.get(timeframe, 0))
 
 
@@ -105,6 +106,7 @@ def _match_id(symbol: str, params: dict[str, Any]) -> int:
 
 
 def run_backtest(
+    svc: Services,
     strategy: str,
     symbol: str,
     timeframe: str = "1h",
@@ -113,7 +115,6 @@ def run_backtest(
     fee: float = 0.001,
     params: dict[str, Any] | None = None,
     exchange: str = "binance",
-    url: str | None = None,
     *,
     csv: str | Path | None = None,
     engine: str = "vector",
@@ -127,7 +128,7 @@ def run_backtest(
 ) -> dict[str, Any]:
     """Run one backtest and persist it; returns run_id, metrics, equity series and trades."""
     params = dict(params or {})
-    db = engine_for(url)
+    db = svc.engine
     if strategy == PAIR:
         pair = load_pair(db, _match_id(symbol, params), fee=fee)
         res = run_convergence(pair, params, Decimal(str(cash)))
@@ -135,8 +136,8 @@ def run_backtest(
         kind, src = "pair", "db"
     else:
         strat = get_strategy(strategy)
-        bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
-        sig = _signal(bars, signal_source, symbol, timeframe, url) if strat.needs_signal else None
+        bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
+        sig = _signal(svc, bars, signal_source, symbol, timeframe) if strat.needs_signal else None
         res = backtest(
             bars,
             strategy,
@@ -155,7 +156,7 @@ def run_backtest(
     run_id = bt_store.save_run(db, res, kind=kind, source=src) if save else None
     return {
         "run_id": run_id,
-        "metrics": res.metrics(),
+        "metrics": bt_store.jsonable(res.metrics()),  # NaN and infinity as None
         "equity": bt_store.series_of(res),
         "trades": bt_store.trades_of(res),
         "meta": bt_store.jsonable(res.meta),
@@ -163,6 +164,7 @@ def run_backtest(
 
 
 def sweep(
+    svc: Services,
     strategy: str,
     symbol: str,
     timeframe: str,
@@ -171,7 +173,6 @@ def sweep(
     fee: float,
     grid: dict[str, list[Any]],
     exchange: str = "binance",
-    url: str | None = None,
     *,
     csv: str | Path | None = None,
     fill: str = "close",
@@ -183,11 +184,20 @@ def sweep(
 ) -> dict[str, Any]:
     """Backtest every combination of ``grid`` in parallel (processes, or Dask at ``scheduler``)."""
     strat = get_strategy(strategy)
-    bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
-    sig = _signal(bars, signal_source, symbol, timeframe, url) if strat.needs_signal else None
+    bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
+    sig = _signal(svc, bars, signal_source, symbol, timeframe) if strat.needs_signal else None
     t = time.perf_counter()
     table = run_sweep(
-        bars, strategy, grid, CostModel(fee=fee), cash, fill, signal=sig, workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        CostModel(fee=fee),
+        cash,
+        fill,
+        signal=sig,
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     elapsed = time.perf_counter() - t
     if sort_by not in table.columns and len(table):
@@ -206,6 +216,7 @@ def sweep(
 
 
 def walk_forward(
+    svc: Services,
     strategy: str,
     symbol: str,
     timeframe: str,
@@ -216,7 +227,6 @@ def walk_forward(
     train: int,
     test: int,
     exchange: str = "binance",
-    url: str | None = None,
     *,
     csv: str | Path | None = None,
     objective: str = "sharpe",
@@ -224,34 +234,47 @@ def walk_forward(
     scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Walk-forward optimisation: best params on each train window, traded out of sample."""
-    bars = _bars(symbol, timeframe, start, end, exchange, url, csv)
+    bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
     out = run_walk_forward(
-        bars, strategy, grid, train, test, objective, CostModel(fee=fee), workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        train,
+        test,
+        objective,
+        CostModel(fee=fee),
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     eq = out.pop("equity")
     out["equity"] = {"ts": [t.isoformat() for t in eq.index], "equity": eq.tolist()}
     return bt_store.jsonable(out)
 
 
-def list_runs(limit: int = 50, url: str | None = None) -> list[dict[str, Any]]:
+def list_runs(svc: Services, limit: int = 50) -> list[dict[str, Any]]:
     """Latest stored runs, newest first (no series)."""
-    return bt_store.list_runs(engine_for(url), limit)
+    return bt_store.list_runs(svc.engine, limit)
 
 
-def get_run(run_id: int, url: str | None = None) -> dict[str, Any]:
+def get_run(svc: Services, run_id: int) -> dict[str, Any]:
     """A stored run: metrics, trades, and equity/drawdown/prices as lists of {ts, value} for charting."""
-    run = bt_store.get_run(engine_for(url), run_id)
+    run = bt_store.get_run(svc.engine, run_id)
     s = run["series"]
     for key, col in (("equity", "equity"), ("drawdown", "drawdown"), ("prices", "price")):
         run[key] = [{"ts": t, "value": v} for t, v in zip(s.get("ts", []), s.get(col, []), strict=False)]
     return run
 
 
-def report(
-    run_id: int, out_dir: str | Path = "reports", url: str | None = None, cdn: bool = False
-) -> dict[str, str]:
+@dataclass(frozen=True)
+class ReportPaths:
+    html: str
+    json: str
+
+
+def report(svc: Services, run_id: int, out_dir: str | Path = "reports", cdn: bool = False) -> ReportPaths:
     """Write the HTML (plotly) and JSON reports of a stored run; returns their paths."""
     from oneprice.backtest.report import write_report  # plotly loads only when a report is written
 
-    page, js = write_report(bt_store.get_run(engine_for(url), run_id), Path(out_dir), cdn)
-    return {"html": str(page), "json": str(js)}
+    page, js = write_report(bt_store.get_run(svc.engine, run_id), Path(out_dir), cdn)
+    return ReportPaths(str(page), str(js))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -21,21 +21,23 @@ from sqlalchemy.orm import Session
 from oneprice.config import Settings
 
 if TYPE_CHECKING:
+    from oneprice.arbitrage.alerts import AlertSink
+    from oneprice.ingest.base import VenueClient
     from oneprice.models.llm.backends import ChatBackend
 
 
-@dataclass
+@dataclass(eq=False)
 class Services:
     settings: Settings
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @cached_property
     def engine(self) -> Engine:
-        """The migrated engine of ``settings.resolved_db_url``."""
-        from oneprice.db import init_db
+        """The engine of ``settings.resolved_db_url``; its schema is migrated on first use if behind."""
+        from oneprice.db import open_db
 
         with self._lock:
-            return init_db(self.settings.resolved_db_url)
+            return open_db(self.settings.resolved_db_url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -52,7 +54,29 @@ class Services:
 
         return backend_for(self.settings)
 
+    def client(self, source: str, **overrides: Any) -> VenueClient:
+        """A venue client configured by these settings (``overrides``: ``base_url=``, ``rate_per_s=``...)."""
+        from oneprice.ingest import make_client
 
-def build_services(settings: Settings | None = None) -> Services:
-    """Services for ``settings`` (default: read from the environment once, here)."""
-    return Services(settings if settings is not None else Settings())
+        overrides.setdefault("settings", self.settings)
+        return make_client(source, **overrides)
+
+    def alert_sinks(self) -> list[AlertSink]:
+        """The alert sinks ``settings.arb_alert_sinks`` names."""
+        from oneprice.arbitrage.alerts import sinks_from_settings
+
+        return sinks_from_settings(self.settings)
+
+    def close(self) -> None:
+        """Release the engine's connections (a later use opens it again)."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+def build_services(settings: Settings | None = None, **overrides: Any) -> Services:
+    """Services for ``settings`` (default: read from the environment once, here, with ``overrides``
+    such as ``db_url=``)."""
+    if settings is None:
+        return Services(Settings(**overrides))
+    return Services(settings.model_copy(update=overrides) if overrides else settings)

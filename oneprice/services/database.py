@@ -1,28 +1,24 @@
-"""Database use cases shared by every service: the engine for the configured URL."""
+"""Database use cases: migrate the configured database (``oneprice db upgrade``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
-from oneprice.config import get_settings
-from oneprice.db import init_db
+from oneprice.db import make_engine, migrate
+from oneprice.services.container import Services
 
 
-def engine_for(url: str | None = None) -> Engine:
-    """A migrated engine for ``url`` (default: ``ONEPRICE_DB_URL`` or the SQLite file), cached per URL.
-
-    The default is resolved on every call, so a changed setting never reuses another database's engine.
-    """
-    return _engine(url or get_settings().resolved_db_url)
+@dataclass(frozen=True)
+class Upgraded:
+    url: str  # password masked
+    migrated: bool  # False when the schema was already at head
 
 
-@lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
-    return init_db(url)
-
-
-def upgrade(url: str | None = None) -> str:
-    engine = engine_for(url)
-    return engine.url.render_as_string(hide_password=True)
+def upgrade(svc: Services) -> Upgraded:
+    """Migrate the database of ``svc`` to the latest schema (under the migration lock)."""
+    engine = make_engine(svc.settings.resolved_db_url)
+    try:
+        done = migrate(engine)
+        return Upgraded(engine.url.render_as_string(hide_password=True), done)
+    finally:
+        engine.dispose()

@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from oneprice.core import OnePriceError
+from oneprice.core import ConfigError, OnePriceError
 from oneprice.db import IngestRun, session_scope
 from oneprice.db.base import now_utc
-from oneprice.ingest import make_client, snapshot
+from oneprice.ingest import VENUES, snapshot
 from oneprice.ingest.base import Capability, Page, VenueClient
 from oneprice.ingest.store import WriteCounts, write_page
-from oneprice.services.database import engine_for
+from oneprice.services.container import Services
 from oneprice.services.ingest_queries import list_ingest_runs, market_detail, overview, search_markets
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "market_detail",
     "overview",
     "search_markets",
+    "sources",
+    "validate_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,28 @@ class IngestSummary:
     errors: list[str] = field(default_factory=list)
     resumed_from: int | None = None
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def sources() -> list[str]:
+    """The sources ``ingest`` accepts (``ccxt`` takes an exchange: ``ccxt:binance``)."""
+    import oneprice.ingest.venues  # noqa: F401  (registers the built-in venues)
+
+    return sorted(f"{n}:<exchange>" if n == "ccxt" else n for n in VENUES)
+
+
+def validate_source(source: str) -> str:
+    """``source`` when it names a registered client (and an exchange for ccxt); else a ConfigError."""
+    import oneprice.ingest.venues  # noqa: F401
+
+    base, sep, arg = source.partition(":")
+    ok = base in VENUES and (bool(arg) if base == "ccxt" else not sep)
+    if base == "ccxt" and ok:
+        import ccxt
+
+        ok = arg in ccxt.exchanges
+    if not ok:
+        raise ConfigError(f"unknown source {source!r}; choose one of: {', '.join(sources())}")
+    return source
 
 
 def _streams(
@@ -130,8 +154,8 @@ def _resumable(last: IngestRun | None, params: dict[str, Any]) -> IngestRun | No
 
 
 async def ingest_async(
+    svc: Services,
     source: str,
-    url: str | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
     *,
@@ -143,7 +167,9 @@ async def ingest_async(
     **overrides: Any,
 ) -> IngestSummary:
     """Async form of :func:`ingest` (for callers already inside an event loop)."""
-    engine = engine_for(url)
+    if client is None:
+        validate_source(source)
+    engine = svc.engine
     symbols = [s.strip() for s in symbol.split(",") if s.strip()] if symbol else None
     start = since or (datetime.now(UTC) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
     params = {
@@ -185,7 +211,7 @@ async def ingest_async(
     own = client is None
     known: set[str] = set()
     try:
-        client = client or make_client(source, **overrides)
+        client = client or svc.client(source, **overrides)
         # replay offsets are absolute; a venue's limit counts from where the resumed run stopped
         left = limit if limit is None or source == "replay" else max(0, limit - prior)
         streams = _streams(source, client, left, symbols, timeframe, start, until)
@@ -263,8 +289,8 @@ def _finish(engine: Any, summary: IngestSummary) -> None:
 
 
 def ingest(
+    svc: Services,
     source: str,
-    url: str | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
     **kwargs: Any,
@@ -274,4 +300,4 @@ def ingest(
     ``kwargs``: ``symbol`` (comma-separated ccxt symbols), ``timeframe``, ``since``, ``until`` for ccxt;
     ``client`` (a ready ``VenueClient``) or client overrides such as ``base_url=``, ``rate_per_s=``.
     """
-    return asyncio.run(ingest_async(source, url, limit, progress, **kwargs))
+    return asyncio.run(ingest_async(svc, source, limit, progress, **kwargs))

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from oneprice.core import NotFoundError
-from oneprice.db import Bar, BookSnapshot, IngestRun, Market, Outcome, QuoteRow, Venue, session_scope
-from oneprice.services.database import engine_for
+from oneprice.db import Bar, BookSnapshot, IngestRun, Market, Outcome, QuoteRow, Venue
+from oneprice.services.container import Services
 
 
 def _f(v: Decimal | None) -> float | None:
@@ -33,15 +33,15 @@ def _run(r: IngestRun) -> dict[str, Any]:
     }
 
 
-def list_ingest_runs(limit: int = 20, url: str | None = None) -> list[dict[str, Any]]:
+def list_ingest_runs(svc: Services, limit: int = 20) -> list[dict[str, Any]]:
     """The latest ingest runs, newest first."""
-    with session_scope(engine_for(url)) as s:
+    with svc.session() as s:
         return [_run(r) for r in s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit))]
 
 
-def overview(url: str | None = None) -> dict[str, Any]:
+def overview(svc: Services) -> dict[str, Any]:
     """Venues with market counts (all and open), bar series, totals and the latest ingest runs."""
-    with session_scope(engine_for(url)) as s:
+    with svc.session() as s:
         counts = {v: n for v, n in s.execute(select(Market.venue, func.count()).group_by(Market.venue))}
         open_ = {
             v: n
@@ -75,7 +75,7 @@ def overview(url: str | None = None) -> dict[str, Any]:
         "markets": sum(counts.values()),
         "quotes": quotes,
         "bar_series": series,
-        "ingest_runs": list_ingest_runs(10, url),
+        "ingest_runs": list_ingest_runs(svc, 10),
     }
 
 
@@ -96,11 +96,11 @@ def _market(k: Market) -> dict[str, Any]:
 
 
 def search_markets(
+    svc: Services,
     query: str = "",
     venues: list[str] | None = None,
     status: str | None = None,
     limit: int = 200,
-    url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Markets whose question (or id) contains every word of ``query``, case-insensitive."""
     q = select(Market)
@@ -112,13 +112,13 @@ def search_markets(
     if status:
         q = q.where(Market.status == status)
     q = q.order_by(Market.close_time.is_(None), Market.close_time, Market.id).limit(limit)
-    with session_scope(engine_for(url)) as s:
+    with svc.session() as s:
         return [_market(k) for k in s.scalars(q)]
 
 
-def market_detail(market_id: int, url: str | None = None) -> dict[str, Any]:
+def market_detail(svc: Services, market_id: int) -> dict[str, Any]:
     """A market with rules, outcomes, its price history and the latest book snapshot per outcome."""
-    with session_scope(engine_for(url)) as s:
+    with svc.session() as s:
         k = s.get(Market, market_id)
         if k is None:
             raise NotFoundError(f"no market with id {market_id}")

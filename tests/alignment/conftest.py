@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 import random
 from collections.abc import Iterator
 from importlib import resources
@@ -64,29 +63,20 @@ def _align_env(small_labels: Path, embed_cache: Path, monkeypatch: pytest.Monkey
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory, small_labels: Path, embed_cache: Path) -> Path:
     """A model trained once per session through the service; tests copy it into their data dir."""
-    from oneprice.config import get_settings
     from oneprice.services import alignment
+    from oneprice.services.container import build_services
 
     data = tmp_path_factory.mktemp("trained")
-    saved = {
-        k: os.environ.get(k)
-        for k in ("ONEPRICE_DATA_DIR", "ONEPRICE_ALIGN_LABELS", "ONEPRICE_EMBED_CACHE_DIR")
-    }
-    os.environ.update(
-        ONEPRICE_DATA_DIR=str(data),
-        ONEPRICE_ALIGN_LABELS=str(small_labels),
-        ONEPRICE_EMBED_CACHE_DIR=str(embed_cache),
+    svc = build_services(
+        data_dir=data,
+        align_labels=small_labels,
+        embed_cache_dir=embed_cache,
+        db_url=f"sqlite:///{data / 'train.sqlite'}",
     )
-    get_settings.cache_clear()
     try:
-        alignment.train(url=f"sqlite:///{data / 'train.sqlite'}")
+        alignment.train(svc)
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+        svc.close()
     return data / "alignment" / "model.pkl"
 
 
@@ -94,8 +84,9 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, small_labels: Path, 
 def with_model(trained_model: Path) -> Path:
     """Install the session's trained model in this test's data dir."""
     from oneprice.services import alignment
+    from oneprice.services.container import build_services
 
-    dest = alignment.model_file()
+    dest = alignment.model_file(build_services())
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(trained_model.read_bytes())
     return dest

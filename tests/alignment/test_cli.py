@@ -22,8 +22,10 @@ def test_eval_labels_json_has_the_issue_shape() -> None:
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     assert len(lines) == 1, res.stdout
     out = json.loads(lines[0])
-    assert set(out) == {"model", "baselines"}
+    assert {"model", "baselines"} <= set(out) <= {"model", "baselines", "calibration", "n", "train_pairs"}
     assert set(out["model"]) == {"hedgeable", "relations"}
+    cal = out["calibration"]  # P(same) against hedgeable truth: a Brier score and a reliability table
+    assert 0 <= cal["brier"] <= 1 and sum(row["n"] for row in cal["reliability"]) == out["n"]
     assert set(out["baselines"]) == {"fuzzy", "cosine"}
     for block in (
         out["model"]["hedgeable"],
@@ -36,7 +38,7 @@ def test_eval_labels_json_has_the_issue_shape() -> None:
 
 def test_eval_needs_exactly_one_mode() -> None:
     res = runner.invoke(app, ["align", "eval"])
-    assert res.exit_code == 1 and "exactly one" in res.output
+    assert res.exit_code == 2 and "exactly one" in res.output
 
 
 def test_eval_rejects_a_file_without_label_columns(tmp_path: Path) -> None:
@@ -48,6 +50,6 @@ def test_eval_rejects_a_file_without_label_columns(tmp_path: Path) -> None:
 
 def test_decide_unknown_match_is_a_clear_error() -> None:
     res = runner.invoke(app, ["align", "decide", "999", "confirmed"])
-    assert res.exit_code == 1 and "no match with id 999" in res.output
+    assert res.exit_code == 3 and "no match with id 999" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["align", "decide", "1", "perhaps"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2 and "'confirmed', 'rejected'" in res.output

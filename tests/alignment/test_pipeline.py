@@ -15,6 +15,7 @@ from oneprice.alignment.labels import read_pairs
 from oneprice.alignment.scoring import Prepared
 from oneprice.core.types import Market
 from oneprice.services import alignment
+from oneprice.services.container import build_services
 
 from .align_helpers import ALIGN_FIXTURES, insert_markets, listing_markets
 
@@ -75,13 +76,11 @@ def test_classifier_on_groups_it_never_saw(small_labels: Path, embed_cache: Path
 def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with_model: Path) -> None:
     ids = insert_markets(sqlite_engine)
     url = sqlite_engine.url.render_as_string(hide_password=False)
-    first = alignment.run(url)
-    assert (
-        first["markets"] == len(ids) and first["trained"] is False and first["inserted"] == first["proposed"]
-    )
+    first = alignment.run(build_services(db_url=url))
+    assert first.markets == len(ids) and first.trained is False and first.inserted == first.proposed
     hedge = {
         (m["market_a"]["external_id"], m["market_b"]["external_id"])
-        for m in alignment.list_matches(relations=["equivalent", "inverse"], url=url)
+        for m in alignment.list_matches(build_services(db_url=url), relations=["equivalent", "inverse"])
     }
     rows = _fixture_pairs()
     key = lambda r: (r["id_a"], r["id_b"]) if r["venue_a"].startswith("Kalshi") else (r["id_b"], r["id_a"])  # noqa: E731
@@ -90,17 +89,17 @@ def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with
     assert sum(p in hedge for p in eq) >= 0.9 * len(eq)
     assert not [p for p in non if p in hedge]
     # every stored match explains itself
-    m = alignment.list_matches(url=url, limit=1)[0]
+    m = alignment.list_matches(build_services(db_url=url), limit=1)[0]
     assert m["explanation"]["facets"] and "p_same_proposition" in m["explanation"]
-    hedged = alignment.list_matches(relations=["equivalent", "inverse"], url=url)
+    hedged = alignment.list_matches(build_services(db_url=url), relations=["equivalent", "inverse"])
     assert hedged and not [x for x in hedged if x["explanation"]["conflicting_hard_facets"]]
 
     # re-run: idempotent; decisions survive; a rejected pair is not proposed again
-    target = alignment.list_matches(relations=["equivalent"], url=url, limit=2)
-    alignment.decide_match(target[0]["id"], "rejected", by="t", url=url)
-    alignment.decide_match(target[1]["id"], "confirmed", by="t", url=url)
-    second = alignment.run(url)
-    assert second["inserted"] == 0 and second["updated"] == 0 and second["withdrawn"] == 0
-    after = {m["id"]: m for m in alignment.list_matches(url=url, limit=10_000)}
+    target = alignment.list_matches(build_services(db_url=url), relations=["equivalent"], limit=2)
+    alignment.decide_match(build_services(db_url=url), target[0]["id"], "rejected", by="t")
+    alignment.decide_match(build_services(db_url=url), target[1]["id"], "confirmed", by="t")
+    second = alignment.run(build_services(db_url=url))
+    assert second.inserted == 0 and second.updated == 0 and second.withdrawn == 0
+    after = {m["id"]: m for m in alignment.list_matches(build_services(db_url=url), limit=10_000)}
     assert after[target[0]["id"]]["status"] == "rejected" and after[target[1]["id"]]["status"] == "confirmed"
-    assert len(after) == first["proposed"]
+    assert len(after) == first.proposed

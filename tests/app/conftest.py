@@ -23,9 +23,9 @@ from streamlit.testing.v1 import AppTest
 
 from oneprice.alignment.relations import outcome_map
 from oneprice.config import get_settings
-from oneprice.db import Market, Match, session_scope
+from oneprice.db import Market, Match, open_db, session_scope
 from oneprice.db.upsert import upsert
-from oneprice.services.database import engine_for
+from oneprice.services.container import build_services
 
 MAIN = Path(__file__).resolve().parents[2] / "oneprice" / "app" / "main.py"
 
@@ -45,7 +45,7 @@ def labeled_matches(url: str) -> list[dict[str, Any]]:
     """
     raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
     rows = list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
-    with engine_for(url).connect() as c:
+    with open_db(url).connect() as c:
         ids = {(v, x): i for i, v, x in c.execute(select(Market.id, Market.venue, Market.external_id))}
     out: list[dict[str, Any]] = []
     for r in rows:
@@ -82,16 +82,17 @@ def fill(url: str) -> None:
     """
     from oneprice.services import arbitrage, backtest, ingest
 
-    summary = ingest.ingest("replay", url=url, limit=SNAPSHOT_MARKETS)
+    summary = ingest.ingest(build_services(db_url=url), "replay", limit=SNAPSHOT_MARKETS)
     assert summary.status == "ok", summary.errors
-    with session_scope(engine_for(url)) as s:
+    with session_scope(open_db(url)) as s:
         counts, _ = upsert(s, Match, labeled_matches(url), ["market_a_id", "market_b_id"])
     assert counts.inserted > 100, counts
     for _ in range(2):  # two scans: two points of deviation history per pair
-        scan = arbitrage.scan_once(source="replay", url=url)
+        scan = arbitrage.scan_once(build_services(db_url=url), source="replay")
         assert scan["status"] == "ok", scan
     for name in ("sma", "bollinger"):
         run = backtest.run_backtest(
+            build_services(db_url=url),
             name,
             "BTC/USDT",
             "1d",
@@ -100,7 +101,6 @@ def fill(url: str) -> None:
             0.001,
             {},
             exchange="binance",
-            url=url,
         )
         assert run["run_id"] is not None
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP, copy_sqlite
 from oneprice.services import backtest
+from oneprice.services.container import build_services
 
 pytestmark = [GROUP]
 
@@ -18,7 +19,7 @@ def test_run_a_strategy_then_compare_runs(
 ) -> None:
     url = copy_sqlite(filled_db, tmp_path / "bt.sqlite")
     use_db(url)
-    before = backtest.list_runs(url=url)
+    before = backtest.list_runs(build_services(db_url=url))
     assert len(before) == 2  # the fixture's runs
     at = open_page("backtests")
     assert not at.exception and not at.error
@@ -30,7 +31,7 @@ def test_run_a_strategy_then_compare_runs(
     at.button(key="FormSubmitter:bt_form-Run backtest").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    after = backtest.list_runs(url=url)
+    after = backtest.list_runs(build_services(db_url=url))
     assert len(after) == 3
     new = after[0]
     assert new["strategy"] == "sma" and new["params"]["fast"] == 5 and new["params"]["slow"] == 30

@@ -106,7 +106,7 @@ def server(filled_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log = tmp_path_factory.mktemp("dash-log") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "oneprice.cli.main", "dashboard", "--port", str(port), "--db", filled_db],
+            [sys.executable, "-m", "oneprice", "--db", filled_db, "dashboard", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

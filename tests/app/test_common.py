@@ -34,7 +34,20 @@ def test_passwords_are_masked() -> None:
     assert "s3cret" not in shown and "trader" in shown
 
 
-def test_service_lookup() -> None:
-    assert common.service_fn("ingest", "search_markets") is not None
-    assert common.service_fn("ingest", "no_such_function") is None
-    assert common.service_fn("no_such_service", "x") is None
+def test_pages_import_service_functions_rather_than_name_them() -> None:
+    """Each page imports the use cases it calls; none resolves a service from a string."""
+    import ast
+    from pathlib import Path
+
+    views = Path(common.__file__).parent / "views"
+    for page in sorted(views.glob("*.py")):
+        tree = ast.parse(page.read_text())
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            f = call.func
+            if isinstance(f, ast.Attribute) and f.attr in ("fetch", "act"):
+                assert isinstance(call.args[1], ast.Attribute), f"{page.name}:{call.lineno} names a service"
+        imported = [
+            n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "oneprice.services"
+        ]
+        if "fetch(" in page.read_text():
+            assert imported, page.name

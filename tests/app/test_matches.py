@@ -9,9 +9,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP, copy_sqlite
-from oneprice.db import Match
+from oneprice.db import Match, open_db
 from oneprice.services import alignment
-from oneprice.services.database import engine_for
+from oneprice.services.container import build_services
 
 pytestmark = [GROUP]
 
@@ -25,7 +25,7 @@ def test_matches_page_shows_relation_facets_and_both_rules(
     filled_db: str, use_db: Callable[[str], None], open_page: Callable[[str], AppTest]
 ) -> None:
     use_db(filled_db)
-    proposed = alignment.list_matches(status="proposed", limit=500, url=filled_db)
+    proposed = alignment.list_matches(build_services(db_url=filled_db), status="proposed", limit=500)
     assert proposed, "no proposed match in the fixture database"
     at = open_page("matches")
     _clean(at)
@@ -44,7 +44,9 @@ def test_matches_page_shows_relation_facets_and_both_rules(
 
     at.slider(key="mt_min_conf").set_value(0.95).run()
     _clean(at)
-    strong = alignment.list_matches(status="proposed", min_confidence=0.95, limit=500, url=filled_db)
+    strong = alignment.list_matches(
+        build_services(db_url=filled_db), status="proposed", min_confidence=0.95, limit=500
+    )
     if strong:
         assert list(at.dataframe[0].value["id"]) == [x["id"] for x in strong]
     else:
@@ -52,7 +54,7 @@ def test_matches_page_shows_relation_facets_and_both_rules(
 
 
 def _row(url: str, match_id: int) -> Match:
-    with engine_for(url).connect() as c:
+    with open_db(url).connect() as c:
         return c.execute(select(Match).where(Match.id == match_id)).one()
 
 
@@ -79,7 +81,7 @@ def test_confirm_and_reject_persist(
     assert (row.status, row.decided_by) == ("rejected", "dashboard")
 
     # the decisions are training labels for the alignment model now
-    reviews = [p for p in alignment.training_pairs(url)[0] if p.source == "review"]
+    reviews = [p for p in alignment.training_pairs(build_services(db_url=url))[0] if p.source == "review"]
     assert {(p.key, p.relation) for p in reviews} == {
         (f"db:{first}", _row(url, first).relation),
         (f"db:{second}", "overlapping"),
@@ -101,7 +103,7 @@ def test_a_failing_decision_is_a_message_not_a_traceback(
     url = copy_sqlite(filled_db, tmp_path / "fail.sqlite")
     use_db(url)
 
-    def broken(**_kw: object) -> None:
+    def broken(*_a: object, **_kw: object) -> None:
         raise RuntimeError("database is read-only")
 
     monkeypatch.setattr(alignment, "decide_match", broken)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app.conftest import GROUP, copy_sqlite
 from oneprice.app import common
 from oneprice.services import arbitrage
+from oneprice.services.container import build_services
 
 pytestmark = [GROUP]
 
@@ -18,7 +19,7 @@ def test_opportunities_tables_and_deviation_history(
     filled_db: str, use_db: Callable[[str], None], open_page: Callable[[str], AppTest]
 ) -> None:
     use_db(filled_db)
-    opps = arbitrage.latest_opportunities(url=filled_db)
+    opps = arbitrage.latest_opportunities(build_services(db_url=filled_db))
     assert opps, "the replay scans evaluated no pair"
     at = open_page("opportunities")
     assert not at.exception, [e.value for e in at.exception]
@@ -38,15 +39,21 @@ def test_opportunities_tables_and_deviation_history(
             and o["match_id"] in set(f.value["match_id"])
             for f in at.dataframe
         )
-    runs = arbitrage.list_scan_runs(limit=1, url=filled_db)
+    runs = arbitrage.list_scan_runs(build_services(db_url=filled_db), limit=1)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Opportunities"] == str(runs[0]["opportunities"])
 
-    charted = [o["match_id"] for o in opps if arbitrage.deviation_history(o["match_id"], url=filled_db)]
+    charted = [
+        o["match_id"]
+        for o in opps
+        if arbitrage.deviation_history(build_services(db_url=filled_db), o["match_id"])
+    ]
     assert charted, "no pair has a deviation history"
     at.selectbox(key="op_pair").set_value(charted[-1]).run()
     assert not at.exception
-    assert len(arbitrage.deviation_history(charted[-1], url=filled_db)) == 2  # one point per scan
+    assert (
+        len(arbitrage.deviation_history(build_services(db_url=filled_db), charted[-1])) == 2
+    )  # one point per scan
     assert len(at.get("plotly_chart")) == 1
     assert any("2 observation(s)" in c.value for c in at.caption)
 
@@ -65,11 +72,11 @@ def test_scan_now_runs_a_replay_scan(
 ) -> None:
     url = copy_sqlite(filled_db, tmp_path / "scan.sqlite")
     use_db(url)
-    before = arbitrage.list_scan_runs(limit=50, url=url)
+    before = arbitrage.list_scan_runs(build_services(db_url=url), limit=50)
     at = open_page("opportunities")
     at.radio(key="op_scan_source").set_value("replay")
     at.button(key="op_scan").click().run()
     assert not at.exception and not at.error
-    after = arbitrage.list_scan_runs(limit=50, url=url)
+    after = arbitrage.list_scan_runs(build_services(db_url=url), limit=50)
     assert len(after) == len(before) + 1 and after[0]["source"] == "replay"
     assert any(f"Scan run {after[0]['id']}:" in s.value for s in at.success)

@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.conftest import GROUP
 from oneprice.app import common
-from oneprice.db import Market, Match, QuoteRow
-from oneprice.services.database import engine_for
+from oneprice.db import Market, Match, QuoteRow, open_db
 
 pytestmark = [GROUP]
 
@@ -27,7 +26,7 @@ def test_overview_shows_venues_counts_and_runs(
     use_db(filled_db)
     at = open_page("overview")
     _clean(at)
-    with engine_for(filled_db).connect() as c:
+    with open_db(filled_db).connect() as c:
         total = c.scalar(select(func.count()).select_from(Market))
         kalshi = c.scalar(select(func.count()).select_from(Market).where(Market.venue == "kalshi"))
         proposed = c.scalar(select(func.count()).select_from(Match).where(Match.status == "proposed"))
@@ -66,7 +65,7 @@ def test_markets_search_filter_and_detail(
     assert set(at.dataframe[0].value.venue) == {"polymarket"}
 
     # a market with recorded quotes: found by its id, then its rules, price history and book
-    with engine_for(filled_db).connect() as c:
+    with open_db(filled_db).connect() as c:
         mid, ext, rules = c.execute(
             select(Market.id, Market.external_id, Market.rules)
             .join(QuoteRow, QuoteRow.market_id == Market.id)
@@ -102,7 +101,7 @@ def test_a_failing_service_is_a_message_not_a_traceback(
 ) -> None:
     from oneprice.services import ingest
 
-    def broken(**_kw: object) -> None:
+    def broken(*_a: object, **_kw: object) -> None:
         raise RuntimeError("connection reset")
 
     monkeypatch.setattr(ingest, "search_markets", broken)

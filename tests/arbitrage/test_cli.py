@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from oneprice.cli.arbitrage import parse_every, reason_counts, register
+from oneprice.cli.arbitrage import parse_every, reason_counts
 from oneprice.db import models as m
 from oneprice.db import session_scope
 
@@ -21,8 +21,8 @@ POLY = "0xe36b2294a52e0d9c2f0ff6eb3973a52ba4d20e96d180a082efaeb9d31db47830"
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
+    from oneprice.cli.main import app
+
     return app
 
 
@@ -62,7 +62,7 @@ def _snapshot_pair(engine: Engine) -> int:
 
 def test_scan_once_replay_prints_hand_checked_opportunity(engine: Engine) -> None:
     _snapshot_pair(engine)
-    res = CliRunner().invoke(_app(), ["scan", "--once", "--source", "replay", "--url", db_url(engine)])
+    res = CliRunner().invoke(_app(), ["--db", db_url(engine), "scan", "--once", "--source", "replay"])
     assert res.exit_code == 0, res.output
     # recorded asks: Kalshi NO 0.87, Polymarket YES 0.005 -> 0.01 at the 0.01 tick; cost 88.00 per 100,
     # Kalshi fee ceil(0.07 x 100 x 0.87 x 0.13 = 0.7917) = 0.80 -> profit 11.20, edge 0.1120/contract
@@ -70,13 +70,13 @@ def test_scan_once_replay_prints_hand_checked_opportunity(engine: Engine) -> Non
     assert "0.1120" in res.output and "11.20" in res.output and "0.80" in res.output
     # return 11.20 / 88.80 over 624 days from the recording (2025-02-03) to the later close: 7.4%/year
     assert "7.4%" in res.output
-    dev = CliRunner().invoke(_app(), ["deviations", "--url", db_url(engine)])
+    dev = CliRunner().invoke(_app(), ["--db", db_url(engine), "deviations"])
     assert dev.exit_code == 0 and "kalshi-polymarket" in dev.output
 
 
 def test_scan_size_override(engine: Engine) -> None:
     _snapshot_pair(engine)
-    args = ["scan", "--once", "--source", "replay", "--size", "50", "--url", db_url(engine)]
+    args = ["--db", db_url(engine), "scan", "--once", "--source", "replay", "--size", "50"]
     res = CliRunner().invoke(_app(), args)
     assert res.exit_code == 0, res.output
     # 50 sets: cost 44.00, Kalshi fee ceil(0.39585) = 0.40 -> profit 5.60, edge 0.1120
@@ -86,7 +86,7 @@ def test_scan_size_override(engine: Engine) -> None:
 def test_scan_every_runs_on_schedule(engine: Engine) -> None:
     _snapshot_pair(engine)
     res = CliRunner().invoke(
-        _app(), ["scan", "--every", "0.01s", "--runs", "2", "--source", "replay", "--url", db_url(engine)]
+        _app(), ["--db", db_url(engine), "scan", "--every", "0.01s", "--runs", "2", "--source", "replay"]
     )
     assert res.exit_code == 0, res.output
     assert res.output.count("scan run") == 2

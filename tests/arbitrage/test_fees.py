@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oneprice.arbitrage import fees
-from oneprice.arbitrage.fees import NotExecutableError, fee_model
+from oneprice.core import fees
+from oneprice.core.fees import NotExecutableError
+from oneprice.core.venues import fee_model
 
 D = Decimal
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from oneprice.backtest.convergence import complete_sets, load_pair, run_convergence
 from oneprice.db import Market, Match, QuoteRow, Venue, session_scope
 from oneprice.services import backtest as svc
+from oneprice.services.container import build_services
 
 D = Decimal
 T0 = datetime(2025, 2, 11, 12, tzinfo=UTC)
@@ -75,9 +76,10 @@ def make_pair(engine: Engine, result: str | None = "yes", relation: str = "equiv
 
 
 def test_complete_sets_follow_the_outcome_map_convention():
-    assert complete_sets({"Yes": "Yes", "No": "No"}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]
-    assert complete_sets({"Yes": "No", "No": "Yes"}) == [("A:Yes", "B:Yes"), ("A:No", "B:No")]
-    assert complete_sets({}) == []
+    assert complete_sets("equivalent", {"Yes": "Yes", "No": "No"}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]
+    assert complete_sets("inverse", {"Yes": "No", "No": "Yes"}) == [("A:Yes", "B:Yes"), ("A:No", "B:No")]
+    assert complete_sets("equivalent", {}) == [("A:Yes", "B:No"), ("A:No", "B:Yes")]  # the relation's map
+    assert complete_sets("a_implies_b", {"Yes": "Yes"}) == []  # a bound, not a pair to converge
 
 
 @pytest.mark.parametrize("relation", ["equivalent", "inverse"])
@@ -110,13 +112,15 @@ def test_exit_when_the_gap_closes(engine: Engine):
 def test_service_runs_and_persists_the_pair(engine: Engine, tmp_path):
     mid = make_pair(engine)
     url = engine.url.render_as_string(hide_password=False)
-    out = svc.run_backtest("convergence", f"match:{mid}", fee=0.0, params={"threshold": 0.05}, url=url)
+    out = svc.run_backtest(
+        build_services(db_url=url), "convergence", f"match:{mid}", fee=0.0, params={"threshold": 0.05}
+    )
     assert out["run_id"] and out["metrics"]["trade_count"] == 2
-    run = svc.get_run(out["run_id"], url=url)
+    run = svc.get_run(build_services(db_url=url), out["run_id"])
     assert run["kind"] == "pair" and run["symbol"] == f"match:{mid}" and len(run["trades"]) == 2
     assert run["trades"][0]["status"] == "settled" and run["metrics"]["final_equity"] > 1000
-    paths = svc.report(out["run_id"], tmp_path, url=url, cdn=True)
-    assert "best executable edge per contract" in Path(paths["html"]).read_text()
+    paths = svc.report(build_services(db_url=url), out["run_id"], tmp_path, cdn=True)
+    assert "best executable edge per contract" in Path(paths.html).read_text()
 
 
 def test_unknown_match_names_what_exists(engine: Engine):

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from oneprice.backtest import Bars
 from oneprice.cli.main import app
 from oneprice.services import backtest as svc
+from oneprice.services.container import build_services
 
 from .conftest import insert_bars
 
@@ -24,7 +25,14 @@ def test_run_list_get_on_both_backends(engine: Engine, btc: Bars):
     insert_bars(engine, btc)
     url = _url(engine)
     out = svc.run_backtest(
-        "sma", "BTC/USDT", "1h", "2023-01-01", "2023-02-15", 0.001, {"fast": 10, "slow": 50}, url=url
+        build_services(db_url=url),
+        "sma",
+        "BTC/USDT",
+        "1h",
+        "2023-01-01",
+        "2023-02-15",
+        0.001,
+        {"fast": 10, "slow": 50},
     )
     m = out["metrics"]
     assert m["trade_count"] > 0 and m["fees_paid"] > 0
@@ -46,9 +54,9 @@ def test_run_list_get_on_both_backends(engine: Engine, btc: Bars):
         "beta",
     ):
         assert k in m
-    runs = svc.list_runs(url=url)
+    runs = svc.list_runs(build_services(db_url=url))
     assert runs[0]["run_id"] == out["run_id"] and runs[0]["params"] == {"fast": 10, "slow": 50, "short": 0}
-    got = svc.get_run(out["run_id"], url=url)
+    got = svc.get_run(build_services(db_url=url), out["run_id"])
     assert len(got["equity"]) == len(got["drawdown"]) == len(got["prices"]) > 1000
     assert got["equity"][-1]["value"] == pytest.approx(m["final_equity"])
     assert len(got["trades"]) == m["trade_count"]

@@ -15,6 +15,7 @@ from oneprice.backtest.result import BacktestResult, empty_trades
 from oneprice.backtest.store import read_signals, write_signals
 from oneprice.core.errors import NotFoundError
 from oneprice.services import backtest as svc
+from oneprice.services.container import build_services
 
 from .conftest import insert_bars
 
@@ -42,6 +43,7 @@ def test_signal_strategy_acts_only_on_signals_known_at_the_bar_close(sqlite_engi
     )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     out = svc.run_backtest(
+        build_services(db_url=url),
         "signal",
         "BTC/USDT",
         "1h",
@@ -49,7 +51,6 @@ def test_signal_strategy_acts_only_on_signals_known_at_the_bar_close(sqlite_engi
         None,
         0.0,
         {"entry": 0.5, "exit": 0.0},
-        url=url,
         signal_source="agent",
     )
     (t,) = out["trades"]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from oneprice.db import IngestRun, Market, Outcome, init_db, session_scope
 from oneprice.ingest import snapshot
 from oneprice.services import ingest as svc
+from oneprice.services.container import build_services
 
 
 @pytest.mark.slow
@@ -23,7 +24,8 @@ def test_sigkill_midway_leaves_whole_pages_and_resume_completes(tmp_path: Path) 
     engine = init_db(url)
     env = {**os.environ, "ONEPRICE_INGEST_PAGE_SIZE": "40", "ONEPRICE_DATA_DIR": str(tmp_path / "data")}
     code = "import sys\nfrom oneprice.services import ingest as s\n"
-    code += "s.ingest('replay', sys.argv[1], timeframe='1d')"
+    code += "from oneprice.services.container import build_services\n"
+    code += "s.ingest(build_services(db_url=sys.argv[1]), 'replay', timeframe='1d')"
     cmd = [sys.executable, "-c", code, url]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -48,10 +50,10 @@ def test_sigkill_midway_leaves_whole_pages_and_resume_completes(tmp_path: Path) 
     assert markets == committed and outcomes == 2 * markets  # whole pages only
     assert markets % 40 == 0 or markets == total
 
-    resumed = svc.ingest("replay", url=url, timeframe="1d")
+    resumed = svc.ingest(build_services(db_url=url), "replay", timeframe="1d")
     assert resumed.status == "ok" and resumed.resumed_from == run.id
     assert resumed.tables.get("markets", {}).get("inserted", 0) == total - markets
-    again = svc.ingest("replay", url=url, timeframe="1d")
+    again = svc.ingest(build_services(db_url=url), "replay", timeframe="1d")
     assert again.status == "ok" and again.inserted == 0 and again.updated == 0 and again.resumed_from is None
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Market)) == 10846

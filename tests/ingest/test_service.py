@@ -16,6 +16,7 @@ from oneprice.db import models as m
 from oneprice.ingest import store
 from oneprice.ingest.venues.replay import ReplayClient
 from oneprice.services import ingest as svc
+from oneprice.services.container import build_services
 
 from .conftest import FakeVenue, Reply, load
 
@@ -47,11 +48,11 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_replay_twice_leaves_every_count_unchanged(engine: Engine, small_pages: None) -> None:
     url = url_of(engine)
-    first = svc.ingest("replay", url=url, limit=900, symbol="ETH/USDT", timeframe="1d")
+    first = svc.ingest(build_services(db_url=url), "replay", limit=900, symbol="ETH/USDT", timeframe="1d")
     assert first.status == "ok" and first.rejected == 0 and first.updated == 0
     assert first.tables["markets"]["inserted"] == 900 and first.tables["bars"]["inserted"] > 1500
     before, state = counts(engine), snapshot_state(engine)
-    second = svc.ingest("replay", url=url, limit=900, symbol="ETH/USDT", timeframe="1d")
+    second = svc.ingest(build_services(db_url=url), "replay", limit=900, symbol="ETH/USDT", timeframe="1d")
     assert second.status == "ok" and second.inserted == 0 and second.updated == 0
     assert counts(engine) == before and snapshot_state(engine) == state
     assert before["markets"] == 900 and before["outcomes"] == 1800 and before["quotes"] > 0
@@ -78,7 +79,7 @@ def test_killed_page_is_rolled_back_and_next_run_resumes(
 
     monkeypatch.setattr(store, "upsert", dying_upsert)
     with pytest.raises(Killed):
-        svc.ingest("replay", url=url, limit=1500, symbol="BTC/USDT", timeframe="1d")
+        svc.ingest(build_services(db_url=url), "replay", limit=1500, symbol="BTC/USDT", timeframe="1d")
     c = counts(engine)
     assert (
         c["markets"] == 600 and c["outcomes"] == 1200 and c["bars"] == 0
@@ -93,7 +94,7 @@ def test_killed_page_is_rolled_back_and_next_run_resumes(
         assert orphans == 0
 
     monkeypatch.setattr(store, "upsert", real)
-    resumed = svc.ingest("replay", url=url, limit=1500, symbol="BTC/USDT", timeframe="1d")
+    resumed = svc.ingest(build_services(db_url=url), "replay", limit=1500, symbol="BTC/USDT", timeframe="1d")
     assert resumed.status == "ok" and resumed.resumed_from == run.id
     assert resumed.tables["markets"] == {"inserted": 900, "updated": 0, "unchanged": 0}
     pages = _replay_pages(1500)
@@ -103,7 +104,7 @@ def test_killed_page_is_rolled_back_and_next_run_resumes(
         len(p.books) for p in pages
     )
     assert c["bars"] == 1570
-    runs = svc.list_ingest_runs(url=url)
+    runs = svc.list_ingest_runs(build_services(db_url=url))
     assert [r["status"] for r in runs] == ["ok", "failed"] and "resumed by run" in runs[1]["errors"][-1]
 
 
@@ -142,7 +143,7 @@ def test_malformed_records_are_counted_and_never_stop_the_run(
 ) -> None:
     events = kalshi_events_with_bad_records()
     serve_kalshi(fake, events)
-    s = svc.ingest("kalshi", url=url_of(engine), settings=settings, base_url=fake.url, page_size=3)
+    s = svc.ingest(build_services(settings, db_url=url_of(engine)), "kalshi", base_url=fake.url, page_size=3)
     assert s.status == "ok"
     assert s.rejects == {
         "missing_field:ticker": 1,
@@ -153,7 +154,7 @@ def test_malformed_records_are_counted_and_never_stop_the_run(
     good = sum(len(e.get("markets", [])) for e in events) - 3
     c = counts(engine)
     assert c["markets"] == good and c["events"] == len(events) - 1 and c["quotes"] == 2 * good
-    (run,) = svc.list_ingest_runs(url=url_of(engine))
+    (run,) = svc.list_ingest_runs(build_services(db_url=url_of(engine)))
     assert run["rejected"] == 4 and run["rejects"] == s.rejects and run["status"] == "ok"
     with session_scope(engine) as ses:
         mk = ses.scalars(select(Market).where(Market.external_id == "KXNEWPOPE-70-MZUP")).one()
@@ -169,11 +170,11 @@ def test_failing_venue_is_a_failed_run_and_others_still_run(
     fake.route("/events", [Reply(503, {})])
     fake.route("/all/", load("predictit/all.json"))
     url = url_of(engine)
-    bad = svc.ingest("kalshi", url=url, settings=settings, base_url=fake.url)
+    bad = svc.ingest(build_services(settings, db_url=url), "kalshi", base_url=fake.url)
     assert bad.status == "failed" and "TransientError" in bad.errors[0]
-    ok = svc.ingest("predictit", url=url, settings=settings, base_url=fake.url)
+    ok = svc.ingest(build_services(settings, db_url=url), "predictit", base_url=fake.url)
     assert ok.status == "ok" and ok.tables["markets"]["inserted"] == 3
-    assert [r["status"] for r in svc.list_ingest_runs(url=url)] == ["ok", "failed"]
+    assert [r["status"] for r in svc.list_ingest_runs(build_services(db_url=url))] == ["ok", "failed"]
 
 
 def test_malformed_page_fails_run_then_resume_completes(
@@ -191,7 +192,7 @@ def test_malformed_page_fails_run_then_resume_completes(
     fake.route("/events", handler)
     url = url_of(engine)
     first = svc.ingest(
-        "polymarket", url=url, settings=settings, gamma_url=fake.url, clob_url=fake.url, page_size=4
+        build_services(settings, db_url=url), "polymarket", gamma_url=fake.url, clob_url=fake.url, page_size=4
     )
     assert first.status == "failed" and "malformed_json" in first.errors[0]
     with session_scope(engine) as s:
@@ -199,7 +200,7 @@ def test_malformed_page_fails_run_then_resume_completes(
     n_first = counts(engine)["markets"]
     assert n_first == sum(len(e["markets"]) for e in events[:4])
     second = svc.ingest(
-        "polymarket", url=url, settings=settings, gamma_url=fake.url, clob_url=fake.url, page_size=4
+        build_services(settings, db_url=url), "polymarket", gamma_url=fake.url, clob_url=fake.url, page_size=4
     )
     assert second.status == "ok" and second.resumed_from == first.run_id
     assert counts(engine)["markets"] == sum(len(e["markets"]) for e in events)
@@ -211,7 +212,6 @@ def test_ccxt_bars_ingest_is_idempotent(engine: Engine, fake: FakeVenue, setting
 
     klines = binance_routes(fake)
     kw = {
-        "settings": settings,
         "api_url": fake.url,
         "page_limit": 4,
         "options": {"fetchMarkets": {"types": ["spot"]}},
@@ -220,32 +220,32 @@ def test_ccxt_bars_ingest_is_idempotent(engine: Engine, fake: FakeVenue, setting
         "since": datetime.fromtimestamp(klines[0][0] / 1000, UTC),
     }
     url = url_of(engine)
-    a = svc.ingest("ccxt:binance", url=url, **kw)
-    b = svc.ingest("ccxt:binance", url=url, **kw)
+    a = svc.ingest(build_services(settings, db_url=url), "ccxt:binance", **kw)
+    b = svc.ingest(build_services(settings, db_url=url), "ccxt:binance", **kw)
     assert a.status == b.status == "ok" and a.tables["bars"]["inserted"] == 10
     assert b.tables["bars"] == {"inserted": 0, "updated": 0, "unchanged": 10} and counts(engine)["bars"] == 10
-    assert svc.overview(url=url)["bar_series"][0]["bars"] == 10
+    assert svc.overview(build_services(db_url=url))["bar_series"][0]["bars"] == 10
 
 
 def test_dashboard_queries(engine: Engine, small_pages: None) -> None:
     url = url_of(engine)
-    svc.ingest("replay", url=url, symbol="BTC/USDT", timeframe="1d")
-    ov = svc.overview(url=url)
+    svc.ingest(build_services(db_url=url), "replay", symbol="BTC/USDT", timeframe="1d")
+    ov = svc.overview(build_services(db_url=url))
     by = {v["name"]: v for v in ov["venues"]}
     assert by["kalshi"]["markets"] == 7114 and by["polymarket"]["markets"] == 3732
     assert ov["markets"] == 10846 and ov["ingest_runs"][0]["status"] == "ok"
-    found = svc.search_markets("fed rate", venues=["kalshi"], limit=50, url=url)
+    found = svc.search_markets(build_services(db_url=url), "fed rate", venues=["kalshi"], limit=50)
     assert found and all(r["venue"] == "kalshi" and "fed" in r["question"].lower() for r in found)
     with session_scope(engine) as s:
         mid = s.scalars(select(BookSnapshot.market_id).limit(1)).one()
         n_quotes = s.scalar(select(func.count()).select_from(QuoteRow).where(QuoteRow.market_id == mid))
-    d = svc.market_detail(mid, url=url)
+    d = svc.market_detail(build_services(db_url=url), mid)
     assert d["source"] == "replay" and d["rules"] and {o["name"] for o in d["outcomes"]} == {"Yes", "No"}
     assert len(d["price_history"]) == n_quotes and d["book"]
     for book in d["book"].values():
         assert all(size == 100.0 for _, size in book["bids"] + book["asks"])
     with pytest.raises(Exception, match="no market"):
-        svc.market_detail(10**9, url=url)
+        svc.market_detail(build_services(db_url=url), 10**9)
 
 
 def test_cli_ingest_prints_counts(tmp_path: Any, fake: FakeVenue, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,15 +256,15 @@ def test_cli_ingest_prints_counts(tmp_path: Any, fake: FakeVenue, monkeypatch: p
     monkeypatch.setenv("ONEPRICE_RATE_PREDICTIT", "1000")
     get_settings.cache_clear()
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    out = CliRunner().invoke(app, ["ingest", "--venue", "predictit", "--db", db])
+    out = CliRunner().invoke(app, ["--db", db, "ingest", "--venue", "predictit"])
     assert out.exit_code == 0, out.output
     assert "fetched=3 inserted=" in out.output and "rejected=0" in out.output
-    again = CliRunner().invoke(app, ["ingest", "--venue", "predictit", "--db", db])
+    again = CliRunner().invoke(app, ["--db", db, "ingest", "--venue", "predictit"])
     assert "│ markets  │        0 │       0 │         3 │" in again.output
     fake.route("/all/", [Reply(500, {})])
     monkeypatch.setenv("ONEPRICE_HTTP_MAX_RETRIES", "0")
     get_settings.cache_clear()
-    failed = CliRunner().invoke(app, ["ingest", "--venue", "predictit", "--db", db])
+    failed = CliRunner().invoke(app, ["--db", db, "ingest", "--venue", "predictit"])
     assert failed.exit_code == 1 and "TransientError" in failed.output
 
 
@@ -284,12 +284,12 @@ def test_a_run_whose_process_still_runs_is_not_resumed_concurrently(sqlite_engin
                     source="replay", checkpoint={"params": params, "stream": 0, "cursor": "0", "owner": owner}
                 )
             )
-        busy = svc.ingest("replay", url=url, limit=50, timeframe="1d")
+        busy = svc.ingest(build_services(db_url=url), "replay", limit=50, timeframe="1d")
         assert busy.status == "failed" and "still running" in busy.errors[0]
     finally:
         other.kill()
         other.wait()
-    resumed = svc.ingest("replay", url=url, limit=50, timeframe="1d")
+    resumed = svc.ingest(build_services(db_url=url), "replay", limit=50, timeframe="1d")
     assert resumed.status == "ok" and resumed.resumed_from == 1
     assert counts(sqlite_engine)["markets"] == 50
 
@@ -307,9 +307,9 @@ def test_resumed_run_honours_the_limit_across_runs(
     fake.route("/events", handler)
     url = url_of(engine)
     limit = sum(len(e["markets"]) for e in events[:4]) + 3
-    kw = {"settings": settings, "gamma_url": fake.url, "clob_url": fake.url, "page_size": 4}
-    first = svc.ingest("polymarket", url=url, limit=limit, **kw)
+    kw = {"gamma_url": fake.url, "clob_url": fake.url, "page_size": 4}
+    first = svc.ingest(build_services(settings, db_url=url), "polymarket", limit=limit, **kw)
     assert first.status == "failed"
-    second = svc.ingest("polymarket", url=url, limit=limit, **kw)
+    second = svc.ingest(build_services(settings, db_url=url), "polymarket", limit=limit, **kw)
     assert second.status == "ok" and second.resumed_from == first.run_id
     assert second.tables["markets"]["inserted"] == 3 and counts(engine)["markets"] == limit

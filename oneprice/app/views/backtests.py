@@ -9,6 +9,8 @@ import streamlit as st
 
 from oneprice.app import charts
 from oneprice.app import common as ui
+from oneprice.services import alignment as alignment_svc
+from oneprice.services import backtest as backtest_svc
 
 KEY_METRICS = [
     ("total_return", "Total return", "pct"),
@@ -19,7 +21,7 @@ KEY_METRICS = [
     ("win_rate", "Win rate", "pct"),
 ]
 
-url = ui.require_db()
+ui.require_db()
 st.title("Backtests")
 
 
@@ -67,7 +69,7 @@ def _day(value: Any, fallback: date) -> date:
 def _target(spec: dict[str, Any]) -> dict[str, Any] | None:
     """What the strategy trades: a stored bar series, or a matched pair for pair strategies."""
     if spec.get("pair"):
-        pairs = ui.fetch("Matches", "alignment", "list_matches", quiet=True, limit=500, url=url) or []
+        pairs = ui.fetch("Matches", alignment_svc.list_matches, quiet=True, limit=500) or []
         pairs = [m for m in pairs if m.get("status") != "rejected" and m.get("outcome_map")]
         if not pairs:
             ui.empty_state("No hedgeable matched pair to trade", ui.CMD_ALIGN)
@@ -85,7 +87,7 @@ def _target(spec: dict[str, Any]) -> dict[str, Any] | None:
             "last": None,
             "key": mid,
         }
-    series = ui.fetch("Bar series", "backtest", "available_data", quiet=True, url=url) or []
+    series = ui.fetch("Bar series", backtest_svc.available_data, quiet=True) or []
     if not series:
         ui.empty_state("No bars stored", ui.CMD_INGEST)
         return None
@@ -127,8 +129,7 @@ def _run_form(strategies: dict[str, Any]) -> None:
         with st.spinner("Running the backtest..."):
             result = ui.act(
                 "Backtest",
-                "backtest",
-                "run_backtest",
+                backtest_svc.run_backtest,
                 strategy=name,
                 symbol=target["symbol"],
                 timeframe=target.get("timeframe") or "1h",
@@ -137,7 +138,6 @@ def _run_form(strategies: dict[str, Any]) -> None:
                 fee=float(fee),
                 params=params,
                 exchange=target.get("exchange") or "binance",
-                url=url,
             )
         if result:
             st.session_state["bt_flash"] = f"Run #{result.get('run_id')} finished."
@@ -173,13 +173,13 @@ def _run_row(r: dict[str, Any]) -> dict[str, Any]:
 flash = st.session_state.pop("bt_flash", None)
 if flash:
     st.success(flash)
-strategies = ui.fetch("Strategies", "backtest", "list_strategies")
+strategies = backtest_svc.list_strategies()
 if strategies:
     with st.expander("Run a backtest", expanded=True):
         _run_form(dict(strategies))
 
 st.subheader("Runs")
-runs = ui.fetch("Backtest runs", "backtest", "list_runs", limit=50, url=url)
+runs = ui.fetch("Backtest runs", backtest_svc.list_runs, limit=50)
 if runs is ui.UNAVAILABLE:
     st.stop()
 if not runs:
@@ -195,7 +195,7 @@ st.dataframe(
 ids = [r["run_id"] for r in runs]
 st.session_state["bt_view"] = [i for i in st.session_state.get("bt_view", []) if i in ids] or ids[:1]
 chosen = st.multiselect("View / compare runs", ids, key="bt_view")
-details = {rid: ui.fetch(f"Run {rid}", "backtest", "get_run", run_id=rid, url=url) for rid in chosen}
+details = {rid: ui.fetch(f"Run {rid}", backtest_svc.get_run, run_id=rid) for rid in chosen}
 details = {rid: d for rid, d in details.items() if d}
 if not details:
     st.stop()

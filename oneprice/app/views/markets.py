@@ -8,11 +8,12 @@ import streamlit as st
 
 from oneprice.app import charts
 from oneprice.app import common as ui
+from oneprice.services import ingest as ingest_svc
 
-url = ui.require_db()
+ui.require_db()
 st.title("Markets")
 
-overview = ui.fetch("Venue overview", "ingest", "overview", url=url)
+overview = ui.fetch("Venue overview", ingest_svc.overview)
 venue_names = (
     [str(ui.pick(v, "name", "venue")) for v in (ui.pick(overview, "venues", default=[]) or [])]
     if overview
@@ -28,13 +29,11 @@ status = c3.selectbox("Status", ["any", "open", "closed", "settled"], key="mk_st
 
 rows = ui.fetch(
     "Market search",
-    "ingest",
-    "search_markets",
+    ingest_svc.search_markets,
     query=query.strip(),
     venues=venues or None,
     status=None if status == "any" else status,
     limit=200,
-    url=url,
 )
 if rows is ui.UNAVAILABLE:
     st.stop()
@@ -55,22 +54,22 @@ st.dataframe(
 labels = {int(r["id"]): f"{r.get('venue')} · {r.get('question')}" for r in rows}
 market_id = st.selectbox("Market detail", list(labels), format_func=lambda i: labels[i], key="mk_detail")
 detail: dict[str, Any] | Any = ui.fetch(
-    "Market detail", "ingest", "market_detail", live=True, market_id=market_id, url=url
+    "Market detail", ingest_svc.market_detail, live=True, market_id=market_id
 )
 if not detail:
     st.stop()
 
-st.subheader(str(detail.get("question", "")))
+st.subheader(ui.plain(detail.get("question", "")))  # venue text is shown as typed, never as Markdown
 facts = [
-    f"**{detail.get('venue', '–')}**",
-    f"status **{detail.get('status', '–')}**",
+    f"**{ui.plain(detail.get('venue', '–'))}**",
+    f"status **{ui.plain(detail.get('status', '–'))}**",
     f"closes **{ui.fmt_ts(detail.get('close_time'))}**",
-    f"id `{detail.get('external_id', '–')}`",
+    f"id {ui.plain(detail.get('external_id', '–'))}",
 ]
 if detail.get("category"):
-    facts.append(f"category {detail['category']}")
-if detail.get("url"):
-    facts.append(f"[open on {detail.get('venue')}]({detail['url']})")
+    facts.append(f"category {ui.plain(detail['category'])}")
+if link := ui.safe_link(detail.get("url")):
+    facts.append(f"[open on {ui.plain(detail.get('venue'))}]({link})")
 st.markdown(" · ".join(facts))
 
 with st.expander("Resolution rules", expanded=True):
@@ -94,7 +93,7 @@ if not books:
 else:
     cols = st.columns(len(books))
     for col, (outcome, b) in zip(cols, sorted(books.items(), key=lambda kv: kv[0] != "Yes"), strict=True):
-        col.markdown(f"**{outcome}** · {ui.fmt_ts(b.get('ts'))}")
+        col.markdown(f"**{ui.plain(outcome)}** · {ui.fmt_ts(b.get('ts'))}")
         bids = [(ui.num(p), ui.num(s)) for p, s in (b.get("bids") or [])]
         asks = [(ui.num(p), ui.num(s)) for p, s in (b.get("asks") or [])]
         depth = max(len(bids), len(asks))

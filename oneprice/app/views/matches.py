@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from oneprice.app import common as ui
+from oneprice.services import alignment as alignment_svc
 
 RELATIONS = [
     "equivalent",
@@ -18,7 +19,7 @@ RELATIONS = [
     "unrelated",
 ]
 
-url = ui.require_db()
+ui.require_db()
 st.title("Matches")
 
 flash = st.session_state.pop("mt_flash", None)
@@ -32,13 +33,11 @@ relations = c3.multiselect("Relations", RELATIONS, key="mt_relations")
 
 matches = ui.fetch(
     "Matches",
-    "alignment",
-    "list_matches",
+    alignment_svc.list_matches,
     status=None if status == "any" else status,
     min_confidence=min_conf,
     relations=relations or None,
     limit=500,
-    url=url,
 )
 if matches is ui.UNAVAILABLE:
     st.stop()
@@ -129,8 +128,10 @@ left, right = st.columns(2)
 for col, side in ((left, "a"), (right, "b")):
     mk = _side(m, side)
     with col:
-        st.markdown(f"**Market {side.upper()} · {mk.get('venue', '')}** `{mk.get('external_id', '')}`")
-        st.markdown(str(mk.get("question", "")))
+        st.markdown(
+            f"**Market {side.upper()} · {ui.plain(mk.get('venue', ''))}** {ui.plain(mk.get('external_id'))}"
+        )
+        st.markdown(ui.plain(mk.get("question", "")))  # venue text is shown as typed, never as Markdown
         st.caption(f"Closes {ui.fmt_ts(mk.get('close_time'))}")
         st.caption("Resolution rules")
         with st.container(height=280, border=True, key=f"mt_rules_{side}"):
@@ -140,12 +141,10 @@ for col, side in ((left, "a"), (right, "b")):
 def _decide(decision: str) -> None:
     result = ui.act(
         "Saving the decision",
-        "alignment",
-        "decide_match",
+        alignment_svc.decide_match,
         match_id=match_id,
         decision=decision,
         by="dashboard",
-        url=url,
     )
     if result is not ui.UNAVAILABLE:
         st.session_state["mt_flash"] = f"Match #{match_id} {decision}."

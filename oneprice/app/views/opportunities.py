@@ -9,12 +9,13 @@ import streamlit as st
 
 from oneprice.app import charts
 from oneprice.app import common as ui
-from oneprice.config import get_settings
+from oneprice.services import arbitrage as arbitrage_svc
 
 # numbers first, so they stay visible in the side-by-side tables
 COLUMNS = [
     "match_id",
     "edge",
+    "flags",
     "size",
     "fees",
     "annualized",
@@ -40,12 +41,17 @@ COLUMN_CONFIG = {
     "book_age_s": st.column_config.NumberColumn("book age s", format="%.0f"),
     "confidence": st.column_config.NumberColumn("match conf.", format="%.2f"),
     "excluded_reason": st.column_config.TextColumn("excluded because"),
+    "flags": st.column_config.TextColumn(
+        "safety flags",
+        help="unreviewed: no human confirmed the match; thin_rules: a venue's rules name no measure, "
+        "source or tie rule; held_for_review: an edge far above the usual deviation (not alerted)",
+    ),
 }
 KINDS = {"equivalence": "Equivalence edges", "bound": "No-arbitrage bound violations"}
 
-url = ui.require_db()
+ui.require_db()
 st.title("Opportunities")
-refresh_s = max(2.0, float(get_settings().dashboard_refresh_s))
+refresh_s = max(2.0, float(ui.settings().dashboard_refresh_s))
 
 
 def _legs(legs: Any) -> str:
@@ -65,8 +71,8 @@ def _row(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scan_status() -> None:
-    runs = ui.fetch("Scan runs", "arbitrage", "list_scan_runs", live=True, limit=1, url=url)
-    summary = ui.fetch("Deviation summary", "arbitrage", "deviation_summary", live=True, url=url)
+    runs = ui.fetch("Scan runs", arbitrage_svc.list_scan_runs, live=True, limit=1)
+    summary = ui.fetch("Deviation summary", arbitrage_svc.deviation_summary, live=True)
     overall = dict((summary or {}).get("overall") or {})
     c = st.columns(6)
     if runs:
@@ -86,7 +92,7 @@ def _scan_status() -> None:
 
 @st.fragment(run_every=timedelta(seconds=refresh_s) if st.session_state.get("op_auto", True) else None)
 def live_table() -> None:
-    opps = ui.fetch("Opportunities", "arbitrage", "latest_opportunities", live=True, url=url)
+    opps = ui.fetch("Opportunities", arbitrage_svc.latest_opportunities, live=True)
     if opps is ui.UNAVAILABLE:
         return
     _scan_status()
@@ -128,14 +134,14 @@ with top2.popover("Scan now"):
     )
     if st.button("Run one scan", key="op_scan"):
         with st.spinner("Scanning..."):
-            res = ui.act("Scan", "arbitrage", "scan_once", source=source, url=url)
+            res = ui.act("Scan", arbitrage_svc.scan_once, source=source)
         if res:
             st.success(f"Scan run {res.get('run_id')}: {len(res.get('opportunities') or [])} opportunities.")
 
 live_table()
 
 st.subheader("Deviation history")
-opps_all = ui.fetch("Opportunities", "arbitrage", "latest_opportunities", live=True, quiet=True, url=url)
+opps_all = ui.fetch("Opportunities", arbitrage_svc.latest_opportunities, live=True, quiet=True)
 if opps_all is ui.UNAVAILABLE:
     st.stop()
 pairs: dict[int, str] = {}
@@ -146,9 +152,7 @@ if not pairs:
     ui.empty_state("No scanned pairs to chart", ui.CMD_SCAN)
     st.stop()
 match_id = st.selectbox("Pair", list(pairs), format_func=lambda i: f"#{i} {pairs[i][:120]}", key="op_pair")
-history = ui.fetch(
-    "Deviation history", "arbitrage", "deviation_history", live=True, match_id=match_id, url=url
-)
+history = ui.fetch("Deviation history", arbitrage_svc.deviation_history, live=True, match_id=match_id)
 if history is ui.UNAVAILABLE:
     st.stop()
 if not history:

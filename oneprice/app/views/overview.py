@@ -7,12 +7,15 @@ from typing import Any
 import streamlit as st
 
 from oneprice.app import common as ui
+from oneprice.services import arbitrage as arbitrage_svc
+from oneprice.services import dashboard as dashboard_svc
+from oneprice.services import ingest as ingest_svc
 
 url = ui.require_db()
 st.title("Overview")
 st.caption(f"Database: `{ui.safe_url(url)}`")
 
-overview = ui.fetch("Venue overview", "ingest", "overview", url=url)
+overview = ui.fetch("Venue overview", ingest_svc.overview)
 if overview is not ui.UNAVAILABLE:
     venues: list[dict[str, Any]] = list(overview.get("venues") or [])
     total = int(overview.get("markets") or 0)
@@ -48,7 +51,7 @@ if overview is not ui.UNAVAILABLE:
             ui.empty_state("No OHLCV bars yet", ui.CMD_BARS)
 
 st.subheader("Latest ingest runs")
-runs = ui.fetch("Ingest runs", "ingest", "list_ingest_runs", live=True, limit=20, url=url)
+runs = ui.fetch("Ingest runs", ingest_svc.list_ingest_runs, live=True, limit=20)
 if runs is not ui.UNAVAILABLE:
     if not runs:
         ui.empty_state("No ingest runs yet", ui.CMD_INGEST)
@@ -81,7 +84,7 @@ if runs is not ui.UNAVAILABLE:
                     st.text(str(msg))
 
 st.subheader("Latest arbitrage scans")
-scans = ui.fetch("Scan runs", "arbitrage", "list_scan_runs", live=True, limit=20, url=url)
+scans = ui.fetch("Scan runs", arbitrage_svc.list_scan_runs, live=True, limit=20)
 if scans is not ui.UNAVAILABLE:
     if not scans:
         ui.empty_state("No scans yet", ui.CMD_SCAN)
@@ -89,16 +92,16 @@ if scans is not ui.UNAVAILABLE:
         st.dataframe(ui.frame(scans), hide_index=True)
 
 st.subheader("Matches")
-counts = ui.fetch("Match counts", "dashboard", "match_counts", url=url)
+counts = ui.fetch("Match counts", dashboard_svc.match_counts)
 if counts is not ui.UNAVAILABLE:
-    by_status: dict[str, int] = counts.get("status") or {}
+    by_status: dict[str, int] = counts.status
     if not by_status:
         ui.empty_state("No matches yet", ui.CMD_ALIGN)
     else:
         mcols = st.columns(4)
         for col, status in zip(mcols, ("proposed", "confirmed", "rejected"), strict=False):
             col.metric(status.capitalize(), f"{by_status.get(status, 0):,}")
-        relations = counts.get("relation") or {}
+        relations = counts.relation
         mcols[3].dataframe(
             ui.frame([{"relation": k, "matches": v} for k, v in sorted(relations.items())]), hide_index=True
         )

@@ -71,6 +71,19 @@ def _ask(p: Decimal | None) -> Decimal | None:
     return p if p is not None and 0 < p < ONE else None  # ... and "no ask" as 100c (or 0)
 
 
+def _strike(d: Mapping[str, Any], key: str, rid: str) -> float | None:
+    """A strike (``floor_strike``, ``cap_strike``): a number, or None when absent."""
+    v = d.get(key)
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, bool):
+            raise ValueError(v)
+        return float(v)
+    except (TypeError, ValueError) as exc:
+        raise ParseError(f"bad_number:{key}", repr(v)[:80], rid) from exc
+
+
 def parse_market(d: Any, ts: datetime, event: Mapping[str, Any] | None = None) -> tuple[Market, list[Quote]]:
     """One ``/markets`` object to a ``Market`` and its YES/NO quotes observed at ``ts``."""
     d = record(d, "market")
@@ -103,6 +116,13 @@ def parse_market(d: Any, ts: datetime, event: Mapping[str, Any] | None = None) -
         url=f"https://kalshi.com/markets/{str(ev).split('-')[0].lower()}",
         extra={"event_ticker": str(ev), "tick_size": tick_size(d)},
         raw=d,
+        strike_type=opt_str(d, "strike_type"),
+        floor_strike=_strike(d, "floor_strike", ticker),
+        cap_strike=_strike(d, "cap_strike", ticker),
+        expected_expiration=parse_time(
+            get(d, "expected_expiration_time"), "expected_expiration_time", ticker
+        ),
+        series=opt_str(d, "series_ticker") or opt_str(event or {}, "series_ticker") or str(ev).split("-")[0],
     )
     quotes = [
         Quote(VENUE, ticker, "Yes", ts, _bid(yes_bid), _ask(yes_ask), last),

@@ -120,6 +120,9 @@ def parse_market(d: Any, ts: datetime, event: Mapping[str, Any] | None = None) -
             "gamma_id": opt_str(d, "id"),
         },
         raw=d,
+        group_item=opt_str(d, "groupItemTitle", "group_item_title"),
+        resolution_source=opt_str(d, "resolutionSource", "resolution_source")
+        or opt_str(ev, "resolutionSource", "resolution_source"),
     )
     quotes: list[Quote] = []
     names = {o.name.lower(): o for o in outcomes}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import (
     Bar,
     Market,
@@ -65,7 +65,7 @@ class CcxtClient(VenueClient):
         page_limit: int = 1000,
         options: dict[str, Any] | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.exchange_id = exchange or self.settings.ccxt_exchange
         ccxt = _ccxt()
         if not hasattr(ccxt, self.exchange_id):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import Event, Market, OrderBook, ParseError, Quote, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
@@ -36,7 +36,7 @@ class KalshiClient(VenueClient):
         status: str | None = "open",
         sleep: Sleep | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.http = HttpClient(
             "kalshi",
             base_url or self.settings.kalshi_url,

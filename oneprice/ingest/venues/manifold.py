@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import Market, ParseError, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
@@ -28,7 +28,7 @@ class ManifoldClient(VenueClient):
         page_size: int = 1000,
         sleep: Sleep | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.http = HttpClient(
             "manifold",
             base_url or self.settings.manifold_url,

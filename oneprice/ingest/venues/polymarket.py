@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import Event, Market, OrderBook, ParseError, Quote, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
@@ -36,7 +36,7 @@ class PolymarketClient(VenueClient):
         closed: bool = False,
         sleep: Sleep | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         s = self.settings
         self.gamma = HttpClient(
             "polymarket", gamma_url or s.polymarket_gamma_url, settings=s, rate_per_s=rate_per_s, sleep=sleep

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import Market, Venue
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
 from oneprice.ingest.http import HttpClient, Sleep
@@ -27,7 +27,7 @@ class PredictItClient(VenueClient):
         rate_per_s: float | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.http = HttpClient(
             "predictit",
             base_url or self.settings.predictit_url,

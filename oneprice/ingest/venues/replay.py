@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from oneprice.config import Settings, get_settings
+from oneprice.config import Settings
 from oneprice.core import Bar, Market, OrderBook, ParseError, Quote, Venue
 from oneprice.ingest import snapshot
 from oneprice.ingest.base import Capability, Page, VenueClient, register_venue
@@ -30,7 +30,7 @@ class ReplayClient(VenueClient):
     )
 
     def __init__(self, settings: Settings | None = None, *, page_size: int | None = None) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else Settings()
         self.page_size = page_size or self.settings.ingest_page_size
         self.depth = Decimal(str(self.settings.replay_depth))
         as_of = snapshot.manifest()["as_of"]

@@ -12,7 +12,9 @@ Sources (checked 2026-11-25):
 - Manifold: play money (mana), never executable.
 
 A fee model takes the fills of one leg as ``(price, contracts)`` pairs (one per book level) and
-returns the fee for the whole order. To add a venue, write its function and add it to ``fee_model``.
+returns the fee for the whole order. The scanner, the deviations and the convergence backtest all
+charge these, through ``oneprice.core.venues`` (a venue names its schedule in its description). To
+add a venue, write its function here and describe the venue there.
 """
 
 from __future__ import annotations
@@ -112,16 +114,10 @@ def polymarket_schedule(extra: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     return max(rate, ZERO), (exponent if exponent is not None and exponent > 0 else ONE)
 
 
-def fee_model(venue: str, extra: Mapping[str, Any] | None = None) -> FeeModel:
-    """The taker fee model of ``venue`` for a market with these ``extra`` facts."""
-    extra = extra or {}
-    if venue == "kalshi":
-        return lambda fills, exact: kalshi_order_fee(fills, exact=exact)
-    if venue == "polymarket":
-        rate, exponent = polymarket_schedule(extra)
-        return lambda fills, exact: polymarket_order_fee(fills, rate, exponent, exact=exact)
-    if venue == "predictit":
-        return lambda fills, exact: predictit_order_fee(fills, exact=exact)
-    if venue == "manifold":
-        raise NotExecutableError("manifold trades play money (mana)")
-    raise KeyError(f"no fee model for venue {venue!r}")
+SCHEDULES: dict[str, Callable[[Mapping[str, Any]], FeeModel]] = {
+    "kalshi": lambda _extra: lambda fills, exact: kalshi_order_fee(fills, exact=exact),
+    "polymarket": lambda extra: (
+        lambda fills, exact: polymarket_order_fee(fills, *polymarket_schedule(extra), exact=exact)
+    ),
+    "predictit": lambda _extra: lambda fills, exact: predictit_order_fee(fills, exact=exact),
+}

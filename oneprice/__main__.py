@@ -1,0 +1,5 @@
+"""``python -m oneprice``: the command line."""
+
+from oneprice.cli.main import main
+
+main()

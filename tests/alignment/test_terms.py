@@ -1,0 +1,53 @@
+"""Structure before text: what a venue states (strikes, group item, resolution source, expected
+expiration) decides the contract's facets, and is compared exactly where both markets state it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from oneprice.alignment.contract import Terms, parse
+from oneprice.alignment.features import effective_deadline, hard_facets
+from oneprice.alignment.scoring import contract_of
+from oneprice.core import Market
+
+
+def test_stated_strikes_win_over_the_text() -> None:
+    # Kalshi's title says "above 4.5%" loosely; its strike says strictly greater than 4.5
+    k = parse("Fed funds rate above 4.5%?", terms=Terms("greater_or_equal", 4.5, None))
+    assert (k.direction, k.lo, k.strict, k.stated) == ("above", 4.5, False, True)
+    between = parse("How many Secretaries of State will Trump have? (5)", terms=Terms("between", 5.0, 5.0))
+    assert (between.direction, between.lo, between.hi) == ("exact", 5.0, 5.0)
+    assert parse("Will X happen?", terms=Terms("custom")).stated is False
+
+
+def test_strict_against_inclusive_threshold_conflicts() -> None:
+    above = parse("Will Bitcoin be above $100,000 on March 1, 2025?")
+    at_least = parse("Will Bitcoin be at least $100,000 on March 1, 2025?")
+    kalshi_strict = parse("Bitcoin above $100,000 on March 1, 2025?", terms=Terms("greater", 100000.0, None))
+    assert "strict_conflict" in hard_facets(above, at_least)
+    assert "strict_conflict" in hard_facets(kalshi_strict, at_least)
+    assert "strict_conflict" not in hard_facets(kalshi_strict, above)
+
+
+def test_group_item_states_the_outcome_a_title_leaves_out() -> None:
+    generic = parse("What share of the vote will the SPD get?", terms=Terms(group_item="25-30%"))
+    assert (generic.direction, generic.lo, generic.hi) == ("range", 25.0, 30.0)
+    named = parse("Who will win the 2025 BAFTA for Best Film?", terms=Terms(group_item="Anora"))
+    assert named.rules_subject == "anora"
+
+
+def test_resolution_source_is_a_source() -> None:
+    c = parse("CPI above 3% in March?", terms=Terms(resolution_source="https://www.bls.gov/cpi/"))
+    d = parse("CPI above 3% in March?", terms=Terms(resolution_source="Federal Reserve Bank of Cleveland"))
+    assert "bls" in c.sources and "source_conflict" in hard_facets(c, d)
+
+
+def test_expected_expiration_is_a_coarse_deadline_of_last_resort() -> None:
+    m = Market(
+        venue="kalshi",
+        market_id="KXEVENT-X",
+        question="Will the treaty be signed?",
+        close_time=datetime(2027, 1, 1, tzinfo=UTC),  # an administrative close a year out
+        expected_expiration=datetime(2026, 3, 1, 15, tzinfo=UTC),
+    )
+    assert effective_deadline(contract_of(m)).isoformat() == "2026-03-01"
