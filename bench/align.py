@@ -39,6 +39,7 @@ from oneprice.alignment.reader import clauses, read
 from oneprice.alignment.scoring import Prepared, score_pairs, train_model
 from oneprice.core.types import Market, utc
 from oneprice.services import alignment as svc
+from oneprice.services.container import build_services
 
 
 def _when(raw: str | None) -> Any:
@@ -177,7 +178,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cold = Embedder(cache_dir=Path(tmp) / "cache")
         t = time.perf_counter()
-        labeled, _ = svc.training_pairs(with_reviews=False)
+        labeled, _ = svc.training_pairs(build_services(), with_reviews=False)
         model = train_model(labeled, cold)
         stages["train"] = time.perf_counter() - t
         t = time.perf_counter()

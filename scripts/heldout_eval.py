@@ -23,6 +23,7 @@ from heldout_split import write_split
 
 from oneprice.log import setup_logging
 from oneprice.services import alignment
+from oneprice.services.container import build_services
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
         for seed in [int(s) for s in args.seeds.split(",")]:
             path = Path(tmp) / f"heldout-{seed}.csv"
             write_split(path, seed)
-            out = alignment.evaluate(labels=path)
+            out = alignment.evaluate(build_services(), labels=path)
             m = out["model"]["hedgeable"]
             base = max(out["baselines"][k]["hedgeable"]["f1"] for k in ("fuzzy", "cosine"))
             ok = m["precision"] >= 0.95 and m["recall"] >= 0.85 and m["f1"] - base >= 0.15

@@ -19,7 +19,7 @@ from oneprice.alignment.labels import read_pairs
 from oneprice.alignment.relations import HEDGEABLE, outcome_map
 from oneprice.db.engine import session_scope
 from oneprice.db.models import Market, Match
-from oneprice.services.database import engine_for
+from oneprice.services.container import build_services
 
 
 def main() -> None:
@@ -28,7 +28,8 @@ def main() -> None:
     args = ap.parse_args()
     pairs, _ = read_pairs()
     ma, mb = aliased(Market), aliased(Market)
-    with session_scope(engine_for(args.db_url)) as s:
+    svc = build_services(**({"db_url": args.db_url} if args.db_url else {}))
+    with session_scope(svc.engine) as s:
         status = {(m.venue, m.external_id): m.status for m in s.scalars(select(Market))}
         rows = s.execute(
             select(Match, ma, mb).join(ma, Match.market_a_id == ma.id).join(mb, Match.market_b_id == mb.id)

@@ -16,6 +16,7 @@ reaches ``threshold``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,9 @@ from oneprice.core.errors import ConfigError
 from oneprice.core.fees import FeeModel, NotExecutableError
 from oneprice.core.match import HEDGEABLE
 from oneprice.core.match import complete_sets as relation_sets
+from oneprice.core.pricing import Leg as PricedLeg
+from oneprice.core.pricing import walk_set
+from oneprice.core.types import Level, OrderBook
 
 D0, D1 = Decimal(0), Decimal(1)
 
@@ -113,22 +117,30 @@ def _col(q: pd.DataFrame, c: str, i: int) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else Decimal(str(v))
 
 
+def _book_leg(name: str, leg: Leg, i: int, size: Decimal, ts: datetime) -> PricedLeg | None:
+    """The leg's recorded best ask at bar ``i`` as a one-level book (``size`` deep where none is recorded)."""
+    ask = _col(leg.quotes, "ask", i)
+    if ask is None or ask <= 0:
+        return None
+    depth = _col(leg.quotes, "ask_size", i)
+    book = OrderBook(name, name, "ask", ts, asks=(Level(ask, size if depth is None else depth),))
+    return PricedLeg(name, name, name, book, lambda fills, _exact: leg.cost.fee_for_fills(fills))
+
+
 def set_edges(pair: PairData, i: int, contracts: Decimal) -> list[tuple[Decimal, Decimal, tuple[str, str]]]:
-    """(edge per contract after fees, size, set) of each complete set at bar ``i``, best first."""
+    """(edge per contract after fees, size, set) of each complete set at bar ``i``, best first: the
+    scanner's complete-set pricing (``oneprice.core.pricing``) on the recorded top of book."""
     out = []
     for a, b in pair.sets:
-        qa, qb = pair.legs[a], pair.legs[b]
-        pa, pb = _col(qa.quotes, "ask", i), _col(qb.quotes, "ask", i)
-        if pa is None or pb is None or pa <= 0 or pb <= 0:
+        ts = pd.Timestamp(pair.index[i]).to_pydatetime()
+        legs = [_book_leg(x, pair.legs[x], i, contracts, ts) for x in (a, b)]
+        if legs[0] is None or legs[1] is None:
             continue
-        n = contracts
-        for q in (qa, qb):
-            depth = _col(q.quotes, "ask_size", i)
-            n = min(n, depth) if depth is not None else n
+        n = min([contracts, *(leg.depth for leg in legs if leg is not None)])
         if n <= 0:
             continue
-        cost = n * pa + qa.cost.fee_for(n, pa) + n * pb + qb.cost.fee_for(n, pb)
-        out.append(((n - cost) / n, n, (a, b)))
+        fill = walk_set([leg for leg in legs if leg is not None], n)
+        out.append((fill.edge, n, (a, b)))
     return sorted(out, key=lambda t: t[0], reverse=True)
 
 

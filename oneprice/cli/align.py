@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,8 @@ def register(app: typer.Typer) -> None:
         with console.status("training the alignment model on the labeled pairs (a few minutes)"):
             res = alignment.train(services())
         console.print(
-            f"trained {res['model_version']} on {res['pairs']} pairs ({res['review_pairs']} from reviews), "
-            f"hedge threshold {res['hedge_threshold']}, in {res['seconds']}s -> {res['path']}"
+            f"trained {res.model_version} on {res.pairs} pairs ({res.review_pairs} from reviews), "
+            f"hedge threshold {res.hedge_threshold}, in {res.seconds}s -> {res.path}"
         )
 
     @sub.command("run")
@@ -83,15 +84,13 @@ def register(app: typer.Typer) -> None:
         """Align the database's markets across venues; store proposals for review."""
         res = alignment.run(services(), progress=None if as_json else lambda m: console.print(m))
         if as_json:
-            print(json.dumps(res))
+            print(json.dumps(asdict(res)))
             return
         console.print(
-            f"{res['markets']} markets {res['venues']}: {res['candidates']} candidates, "
-            f"{res['scored']} scored, "
-            f"{res['proposed']} proposed ({res['hedgeable']} hedgeable) {res['by_relation']}; "
-            f"new {res['inserted']}, updated {res['updated']}, unchanged {res['unchanged']}, "
-            f"withdrawn {res['withdrawn']}, human decisions kept {res['kept_decided']}; {res['seconds']}s "
-            f"{res['stages']}"
+            f"{res.markets} markets {res.venues}: {res.candidates} candidates, {res.scored} scored, "
+            f"{res.proposed} proposed ({res.hedgeable} hedgeable) {res.by_relation}; "
+            f"new {res.inserted}, updated {res.updated}, unchanged {res.unchanged}, "
+            f"withdrawn {res.withdrawn}, human decisions kept {res.kept_decided}; {res.seconds}s {res.stages}"
         )
 
     @sub.command("eval")

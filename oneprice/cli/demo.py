@@ -17,7 +17,7 @@ def demo() -> None:
     svc = services()
     with con.status("working") as status:
         out = demo_service.run_demo(svc, say=lambda m: status.update(m))
-    ing = out["ingest"]
+    ing = out.ingest
     con.rule("1. ingest (bundled snapshot of 2025-02-11)")
     con.print(
         f"run {ing.run_id} [{ing.status}]: fetched {ing.fetched}, inserted {ing.inserted}, "
@@ -25,16 +25,16 @@ def demo() -> None:
     )
     for reason, n in sorted(ing.rejects.items(), key=lambda kv: -kv[1]):
         con.print(f"  rejected {n} x {reason}")
-    al = out["align"]
+    al = out.align
     con.rule("2. alignment")
     con.print(
-        f"{al['markets']} markets {al['venues']}; {al['candidates']} candidate pairs scored; "
-        f"{al['proposed']} proposed ({al['hedgeable']} hedgeable) by relation {al['by_relation']}; "
-        f"{al['seconds']}s{' (model trained first)' if al['trained'] else ''}"
+        f"{al.markets} markets {al.venues}; {al.candidates} candidate pairs scored; "
+        f"{al.proposed} proposed ({al.hedgeable} hedgeable) by relation {al.by_relation}; "
+        f"{al.seconds}s{' (model trained first)' if al.trained else ''}"
     )
     con.rule("3. executable opportunities")
-    print_scan(out["scan"], con)
-    if ing.status == "failed" or out["scan"].get("error"):
+    print_scan(out.scan, con)
+    if ing.status == "failed" or out.scan.get("error"):
         raise typer.Exit(1)
 
 

@@ -48,13 +48,13 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from pydantic import ValidationError
 
-        from oneprice.core.errors import ConfigError, NotFoundError, OnePriceError, TransientError
+        from oneprice.core.errors import ConfigError, InputError, NotFoundError, OnePriceError, TransientError
 
         try:
             return super().invoke(ctx)
         except NotFoundError as exc:
             raise fail(str(exc), EXIT_NOT_FOUND) from None
-        except ConfigError as exc:
+        except (ConfigError, InputError) as exc:  # bad configuration or a bad value the user gave
             raise fail(str(exc), EXIT_USAGE) from None
         except TransientError as exc:
             raise fail(str(exc), EXIT_TRANSIENT) from None
@@ -74,7 +74,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; the order here is the order of ``oneprice --help``.
-COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "dashboard", "demo")
+COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "agents", "dashboard", "demo")
 
 
 def _version(value: bool) -> None:

@@ -7,7 +7,7 @@ Crypto bars use floats (they feed numeric engines, not settlement maths).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -149,22 +149,26 @@ class FillResult:
         return self.cost / self.filled if self.filled else None
 
 
-def _walk(levels: tuple[Level, ...], size: Decimal) -> FillResult:
+def walk(levels: Iterable[Level], size: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """The one order-book walk: ``(price, contracts)`` taken from each level, best first, up to ``size``."""
+    out: list[tuple[Decimal, Decimal]] = []
     remaining = size
-    cost = ZERO
-    worst: Decimal | None = None
-    used = 0
     for lvl in levels:
         if remaining <= 0:
             break
         take = min(remaining, lvl.size)
         if take <= 0:
             continue
-        cost += take * lvl.price
+        out.append((lvl.price, take))
         remaining -= take
-        worst = lvl.price
-        used += 1
-    return FillResult(size, size - remaining, cost, worst, used)
+    return out
+
+
+def _walk(levels: tuple[Level, ...], size: Decimal) -> FillResult:
+    fills = walk(levels, size)
+    filled = sum((c for _, c in fills), ZERO)
+    cost = sum((p * c for p, c in fills), ZERO)
+    return FillResult(size, filled, cost, fills[-1][0] if fills else None, len(fills))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,38 @@ from oneprice.services.container import Services
 
 log = logging.getLogger(__name__)
 METHOD = "embed-hnsw+facets-rf"
+
+
+@dataclass(frozen=True)
+class Trained:
+    model_version: str
+    pairs: int
+    review_pairs: int
+    hedge_threshold: float
+    oof_precision: float | None
+    embed_model: str
+    path: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AlignRun:
+    markets: int
+    venues: dict[str, int]
+    candidates: int
+    scored: int
+    proposed: int
+    hedgeable: int
+    by_relation: dict[str, int]
+    inserted: int
+    updated: int
+    unchanged: int
+    withdrawn: int
+    kept_decided: int
+    model_version: str
+    trained: bool
+    stages: dict[str, float]
+    seconds: float
 
 
 def model_file(svc: Services) -> Path:
@@ -52,7 +85,7 @@ def needs_training(svc: Services) -> bool:
     return model is None or model.embed_model != svc.settings.embed_model
 
 
-def train(svc: Services) -> dict[str, Any]:
+def train(svc: Services) -> Trained:
     """Train on the shipped labels and the review decisions; save the model in the data dir."""
     t0 = time.perf_counter()
     pairs, n_reviews = training_pairs(svc)
@@ -62,16 +95,16 @@ def train(svc: Services) -> dict[str, Any]:
     finally:
         emb.close()
     model.save(model_file(svc))
-    return {
-        "model_version": model.version,
-        "pairs": len(pairs),
-        "review_pairs": n_reviews,
-        "hedge_threshold": round(model.threshold, 3),
-        "oof_precision": model.oof_precision,
-        "embed_model": model.embed_model,
-        "path": str(model_file(svc)),
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
+    return Trained(
+        model_version=model.version,
+        pairs=len(pairs),
+        review_pairs=n_reviews,
+        hedge_threshold=round(model.threshold, 3),
+        oof_precision=model.oof_precision,
+        embed_model=model.embed_model,
+        path=str(model_file(svc)),
+        seconds=round(time.perf_counter() - t0, 2),
+    )
 
 
 def current_model(svc: Services) -> tuple[AlignmentModel, bool]:
@@ -86,7 +119,7 @@ def current_model(svc: Services) -> tuple[AlignmentModel, bool]:
     return loaded, True
 
 
-def run(svc: Services, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run(svc: Services, progress: Callable[[str], None] | None = None) -> AlignRun:
     """Align every pair of venues in the database and store proposals under the review workflow."""
     say = progress or (lambda _m: None)
     stages: dict[str, float] = {}
@@ -145,25 +178,25 @@ def run(svc: Services, progress: Callable[[str], None] | None = None) -> dict[st
     with svc.session() as session:
         counts = store.save(session, proposals, METHOD, model.version, {mid for mid, _ in rows})
     stages["store"] = round(time.perf_counter() - t, 2)
-    result = {
-        "markets": len(rows),
-        "venues": {v: len(ms) for v, ms in sorted(by_venue.items())},
-        "candidates": n_cand,
-        "scored": n_scored,
-        "proposed": len(proposals),
-        "hedgeable": sum(1 for p in proposals if p.relation in HEDGEABLE),
-        "by_relation": dict(sorted(counts.by_relation.items())),
-        "inserted": counts.inserted,
-        "updated": counts.updated,
-        "unchanged": counts.unchanged,
-        "withdrawn": counts.withdrawn,
-        "kept_decided": counts.kept_decided,
-        "model_version": model.version,
-        "trained": trained,
-        "stages": stages,
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
-    log.info("align run: %s", {k: v for k, v in result.items() if k != "stages"})
+    result = AlignRun(
+        markets=len(rows),
+        venues={v: len(ms) for v, ms in sorted(by_venue.items())},
+        candidates=n_cand,
+        scored=n_scored,
+        proposed=len(proposals),
+        hedgeable=sum(1 for p in proposals if p.relation in HEDGEABLE),
+        by_relation=dict(sorted(counts.by_relation.items())),
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        withdrawn=counts.withdrawn,
+        kept_decided=counts.kept_decided,
+        model_version=model.version,
+        trained=trained,
+        stages=stages,
+        seconds=round(time.perf_counter() - t0, 2),
+    )
+    log.info("align run: %s", {k: v for k, v in asdict(result).items() if k != "stages"})
     return result
 
 

@@ -8,6 +8,7 @@ Every run is persisted in ``backtest_runs`` for the dashboard.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -155,7 +156,7 @@ def run_backtest(
     run_id = bt_store.save_run(db, res, kind=kind, source=src) if save else None
     return {
         "run_id": run_id,
-        "metrics": res.metrics(),
+        "metrics": bt_store.jsonable(res.metrics()),  # NaN and infinity as None
         "equity": bt_store.series_of(res),
         "trades": bt_store.trades_of(res),
         "meta": bt_store.jsonable(res.meta),
@@ -187,7 +188,16 @@ def sweep(
     sig = _signal(svc, bars, signal_source, symbol, timeframe) if strat.needs_signal else None
     t = time.perf_counter()
     table = run_sweep(
-        bars, strategy, grid, CostModel(fee=fee), cash, fill, signal=sig, workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        CostModel(fee=fee),
+        cash,
+        fill,
+        signal=sig,
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     elapsed = time.perf_counter() - t
     if sort_by not in table.columns and len(table):
@@ -226,7 +236,16 @@ def walk_forward(
     """Walk-forward optimisation: best params on each train window, traded out of sample."""
     bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
     out = run_walk_forward(
-        bars, strategy, grid, train, test, objective, CostModel(fee=fee), workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        train,
+        test,
+        objective,
+        CostModel(fee=fee),
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     eq = out.pop("equity")
     out["equity"] = {"ts": [t.isoformat() for t in eq.index], "equity": eq.tolist()}
@@ -247,9 +266,15 @@ def get_run(svc: Services, run_id: int) -> dict[str, Any]:
     return run
 
 
-def report(svc: Services, run_id: int, out_dir: str | Path = "reports", cdn: bool = False) -> dict[str, str]:
+@dataclass(frozen=True)
+class ReportPaths:
+    html: str
+    json: str
+
+
+def report(svc: Services, run_id: int, out_dir: str | Path = "reports", cdn: bool = False) -> ReportPaths:
     """Write the HTML (plotly) and JSON reports of a stored run; returns their paths."""
     from oneprice.backtest.report import write_report  # plotly loads only when a report is written
 
     page, js = write_report(bt_store.get_run(svc.engine, run_id), Path(out_dir), cdn)
-    return {"html": str(page), "json": str(js)}
+    return ReportPaths(str(page), str(js))

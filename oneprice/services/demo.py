@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from oneprice.services import alignment, arbitrage, ingest
 from oneprice.services.container import Services
 
 
-def run_demo(svc: Services, say: Callable[[str], None] | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DemoResult:
+    ingest: ingest.IngestSummary
+    align: alignment.AlignRun
+    scan: dict[str, Any]  # the scan summary (``arbitrage.scan_once``)
+
+
+def run_demo(svc: Services, say: Callable[[str], None] | None = None) -> DemoResult:
     """Ingest the snapshot (idempotent), align Kalshi and Polymarket, and scan the matched pairs.
 
     Each step is a normal use case, so re-running the demo only refreshes what changed.
@@ -21,4 +29,4 @@ def run_demo(svc: Services, say: Callable[[str], None] | None = None) -> dict[st
     aligned = alignment.run(svc, progress=say)
     say("scanning matched pairs for executable edges")
     scan = arbitrage.scan_once(svc, source="replay")
-    return {"ingest": summary, "align": aligned, "scan": scan}
+    return DemoResult(summary, aligned, scan)

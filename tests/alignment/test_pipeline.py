@@ -76,10 +76,8 @@ def test_classifier_on_groups_it_never_saw(small_labels: Path, embed_cache: Path
 def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with_model: Path) -> None:
     ids = insert_markets(sqlite_engine)
     url = sqlite_engine.url.render_as_string(hide_password=False)
-    first = alignment.run(url)
-    assert (
-        first["markets"] == len(ids) and first["trained"] is False and first["inserted"] == first["proposed"]
-    )
+    first = alignment.run(build_services(db_url=url))
+    assert first.markets == len(ids) and first.trained is False and first.inserted == first.proposed
     hedge = {
         (m["market_a"]["external_id"], m["market_b"]["external_id"])
         for m in alignment.list_matches(build_services(db_url=url), relations=["equivalent", "inverse"])
@@ -100,8 +98,8 @@ def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with
     target = alignment.list_matches(build_services(db_url=url), relations=["equivalent"], limit=2)
     alignment.decide_match(build_services(db_url=url), target[0]["id"], "rejected", by="t")
     alignment.decide_match(build_services(db_url=url), target[1]["id"], "confirmed", by="t")
-    second = alignment.run(url)
-    assert second["inserted"] == 0 and second["updated"] == 0 and second["withdrawn"] == 0
+    second = alignment.run(build_services(db_url=url))
+    assert second.inserted == 0 and second.updated == 0 and second.withdrawn == 0
     after = {m["id"]: m for m in alignment.list_matches(build_services(db_url=url), limit=10_000)}
     assert after[target[0]["id"]]["status"] == "rejected" and after[target[1]["id"]]["status"] == "confirmed"
-    assert len(after) == first["proposed"]
+    assert len(after) == first.proposed

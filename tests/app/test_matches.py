@@ -81,7 +81,7 @@ def test_confirm_and_reject_persist(
     assert (row.status, row.decided_by) == ("rejected", "dashboard")
 
     # the decisions are training labels for the alignment model now
-    reviews = [p for p in alignment.training_pairs(url)[0] if p.source == "review"]
+    reviews = [p for p in alignment.training_pairs(build_services(db_url=url))[0] if p.source == "review"]
     assert {(p.key, p.relation) for p in reviews} == {
         (f"db:{first}", _row(url, first).relation),
         (f"db:{second}", "overlapping"),
@@ -103,7 +103,7 @@ def test_a_failing_decision_is_a_message_not_a_traceback(
     url = copy_sqlite(filled_db, tmp_path / "fail.sqlite")
     use_db(url)
 
-    def broken(**_kw: object) -> None:
+    def broken(*_a: object, **_kw: object) -> None:
         raise RuntimeError("database is read-only")
 
     monkeypatch.setattr(alignment, "decide_match", broken)

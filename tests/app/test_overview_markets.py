@@ -101,7 +101,7 @@ def test_a_failing_service_is_a_message_not_a_traceback(
 ) -> None:
     from oneprice.services import ingest
 
-    def broken(**_kw: object) -> None:
+    def broken(*_a: object, **_kw: object) -> None:
         raise RuntimeError("connection reset")
 
     monkeypatch.setattr(ingest, "search_markets", broken)

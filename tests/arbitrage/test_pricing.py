@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneprice.arbitrage.detect import Params, evaluate
-from oneprice.arbitrage.pricing import Leg, max_positive_size, set_depth, walk_set
 from oneprice.core import OrderBook
+from oneprice.core.pricing import Leg, max_positive_size, set_depth, walk_set
 from oneprice.core.venues import fee_model
 
 from .arb_helpers import T0, book, market, pair

@@ -51,7 +51,7 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
     clients, ids = _setup(engine)
     lines: list[str] = []
     sinks: list[Any] = [ConsoleSink(lines.append), JsonlSink(tmp_path / "alerts.jsonl")]
-    res = svc.scan_once("live", db_url(engine), clients=clients, sinks=sinks)
+    res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=sinks)
     assert res["status"] == "ok" and res["pairs"] == 4  # the low-confidence proposal is not scanned
     found = {o["match_id"]: o for o in res["opportunities"]}
     assert set(found) == {ids["arb"], ids["bound"]}
@@ -61,7 +61,7 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
     assert res["no_edge"] == 1 and res["alerts"] == 2 and len(lines) == 2
     assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 2
     # the same books again: persisted as a second run, no alert repeated
-    res2 = svc.scan_once("live", db_url(engine), clients=clients, sinks=sinks)
+    res2 = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=sinks)
     assert res2["alerts"] == 0 and len(lines) == 2
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(ArbScanRun)) == 2
@@ -87,9 +87,13 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
 def test_material_change_is_alerted_again(engine: Engine) -> None:
     clients, ids = _setup(engine)
     lines: list[str] = []
-    svc.scan_once("live", db_url(engine), clients=clients, sinks=[ConsoleSink(lines.append)])
+    svc.scan_once(
+        build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[ConsoleSink(lines.append)]
+    )
     clients["polymarket"].books["0xarb"] = fresh_books("polymarket", "0xarb", "0.45", "0.50")  # 2c better
-    res = svc.scan_once("live", db_url(engine), clients=clients, sinks=[ConsoleSink(lines.append)])
+    res = svc.scan_once(
+        build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[ConsoleSink(lines.append)]
+    )
     assert res["alerts"] == 1 and f"match {ids['arb']}" in lines[-1]
 
 
@@ -98,7 +102,7 @@ def test_failing_venue_is_reported_and_others_go_on(engine: Engine) -> None:
     add_pair(engine, "KX-PI", "77:88", venues=("kalshi", "predictit"))
     clients["kalshi"].books["KX-PI"] = fresh_books("kalshi", "KX-PI", "0.40", "0.62")
     clients["predictit"] = FakeVenue({}, fail=True)
-    res = svc.scan_once("live", db_url(engine), clients=clients, sinks=[])
+    res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[])
     assert res["status"] == "partial"
     assert res["venue_errors"]["predictit"]["count"] == 1
     assert "TransientError" in res["venue_errors"]["predictit"]["errors"][0]
@@ -119,7 +123,9 @@ def test_stale_books_are_excluded_and_never_alerted(engine: Engine) -> None:
     ]
     clients["kalshi"].books["KX-ARB"] = old
     lines: list[str] = []
-    res = svc.scan_once("live", db_url(engine), clients=clients, sinks=[ConsoleSink(lines.append)])
+    res = svc.scan_once(
+        build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[ConsoleSink(lines.append)]
+    )
     excluded = {e["match_id"]: e["excluded_reason"] for e in res["excluded"]}
     assert excluded[ids["arb"]].startswith("stale_book")
     assert all(f"match {ids['arb']}" not in ln for ln in lines)
@@ -128,10 +134,10 @@ def test_stale_books_are_excluded_and_never_alerted(engine: Engine) -> None:
 def test_deviation_history_and_summary(engine: Engine) -> None:
     clients, ids = _setup(engine)
     for _ in range(3):
-        svc.scan_once("live", db_url(engine), clients=clients, sinks=[])
-    hist = svc.deviation_history(ids["arb"], db_url(engine))
+        svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[])
+    hist = svc.deviation_history(build_services(db_url=db_url(engine)), ids["arb"])
     assert len(hist) == 3 and all(h["executable_edge"] > 0 for h in hist)
-    summ = svc.deviation_summary(db_url(engine))
+    summ = svc.deviation_summary(build_services(db_url=db_url(engine)))
     assert summ["overall"]["pairs"] == 3 and summ["overall"]["observations"] == 9
     # arb pair: |0.39 - 0.44| = 0.05 > 0.02 every time; bound pair 0.60 - 0.50 = 0.10; fair pair 0.01
     assert summ["overall"]["persistent_pairs"] == 2
@@ -140,7 +146,7 @@ def test_deviation_history_and_summary(engine: Engine) -> None:
 
 def test_scan_rejects_unknown_source() -> None:
     with pytest.raises(ValueError):
-        svc.scan_once("paper")
+        svc.scan_once(build_services(), "paper")
 
 
 def test_jsonl_sink_writes_parsable_lines(tmp_path: Path) -> None:
@@ -162,7 +168,10 @@ def test_a_failing_sink_never_stops_the_others(engine: Engine) -> None:
     clients, _ = _setup(engine)
     lines: list[str] = []
     res = svc.scan_once(
-        "live", db_url(engine), clients=clients, sinks=[BrokenSink(), ConsoleSink(lines.append)]
+        build_services(db_url=db_url(engine)),
+        "live",
+        clients=clients,
+        sinks=[BrokenSink(), ConsoleSink(lines.append)],
     )
     assert res["alerts"] == 2 and len(lines) == 2
     with session_scope(engine) as s:

@@ -120,7 +120,7 @@ def test_service_runs_and_persists_the_pair(engine: Engine, tmp_path):
     assert run["kind"] == "pair" and run["symbol"] == f"match:{mid}" and len(run["trades"]) == 2
     assert run["trades"][0]["status"] == "settled" and run["metrics"]["final_equity"] > 1000
     paths = svc.report(build_services(db_url=url), out["run_id"], tmp_path, cdn=True)
-    assert "best executable edge per contract" in Path(paths["html"]).read_text()
+    assert "best executable edge per contract" in Path(paths.html).read_text()
 
 
 def test_unknown_match_names_what_exists(engine: Engine):

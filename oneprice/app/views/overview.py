@@ -94,14 +94,14 @@ if scans is not ui.UNAVAILABLE:
 st.subheader("Matches")
 counts = ui.fetch("Match counts", dashboard_svc.match_counts)
 if counts is not ui.UNAVAILABLE:
-    by_status: dict[str, int] = counts.get("status") or {}
+    by_status: dict[str, int] = counts.status
     if not by_status:
         ui.empty_state("No matches yet", ui.CMD_ALIGN)
     else:
         mcols = st.columns(4)
         for col, status in zip(mcols, ("proposed", "confirmed", "rejected"), strict=False):
             col.metric(status.capitalize(), f"{by_status.get(status, 0):,}")
-        relations = counts.get("relation") or {}
+        relations = counts.relation
         mcols[3].dataframe(
             ui.frame([{"relation": k, "matches": v} for k, v in sorted(relations.items())]), hide_index=True
         )

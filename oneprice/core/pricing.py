@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 from oneprice.core.fees import FeeModel, Fill
-from oneprice.core.types import ONE, ZERO, Level, OrderBook
+from oneprice.core.types import ONE, ZERO, Level, OrderBook, walk
 
 
 def to_tick(price: Decimal, tick: Decimal | None) -> Decimal:
@@ -45,15 +45,7 @@ class Leg:
         return sum((lv.size for lv in self.asks), ZERO)
 
     def fills(self, size: Decimal) -> list[Fill]:
-        out: list[Fill] = []
-        left = size
-        for lv in self.asks:
-            if left <= 0:
-                break
-            take = min(left, lv.size)
-            out.append((lv.price, take))
-            left -= take
-        return out
+        return walk(self.asks, size)
 
 
 @dataclass(frozen=True)
