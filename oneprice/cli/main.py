@@ -74,7 +74,18 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; the order here is the order of ``oneprice --help``.
-COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "agents", "dashboard", "demo")
+COMMAND_MODULES = (
+    "db",
+    "ingest",
+    "align",
+    "arbitrage",
+    "backtest",
+    "signals",
+    "llm",
+    "agents",
+    "dashboard",
+    "demo",
+)
 
 
 def _version(value: bool) -> None:
