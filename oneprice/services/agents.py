@@ -71,7 +71,9 @@ def read_windows(folder: Path, manifest: Path | None) -> tuple[list[Window], lis
     files = sorted(folder.glob("*.csv"))
     if not files:
         raise ParseError("no_windows", f"no .csv files in {folder}")
-    good, bad, rejects = [], [], {}
+    good: list[Window] = []
+    bad: list[Decision] = []
+    rejects: dict[str, int] = {}
     for f in files:
         symbol, tf = names.get(f.stem, ("", ""))
         try:
@@ -228,7 +230,7 @@ def evaluate(
             }
             block["rejects"] = rejects
             for k, dec in cols.items():
-                entry = {}
+                entry: dict[str, Any] = {}
                 for kind in ("all", "bar100", "next"):
                     keep = [j for j, it in enumerate(sub) if kind == "all" or it.kind == kind]
                     s = ev.score([dec[j] for j in keep], [up[j] for j in keep])
