@@ -107,7 +107,7 @@ def ta_features(btc: pd.DataFrame) -> pd.DataFrame:
     ret = np.diff(lc, prepend=np.nan)
     macd, _sig, hist = talib.MACD(c, 12, 26, 9)
     upper, mid, lower = talib.BBANDS(c, 20, 2.0, 2.0)
-    k, d = talib.STOCH(h, low, c, 14, 3, 0, 3, 0)
+    k, d = talib.STOCH(h, low, c, 14, 3, talib.MA_Type.SMA, 3, talib.MA_Type.SMA)
     f = {
         "rsi14": talib.RSI(c, 14),
         "rsi7": talib.RSI(c, 7),
