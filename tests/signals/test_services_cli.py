@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from oneprice.cli.main import app
@@ -156,6 +155,9 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str]):
 
 
 def test_dashboard_signals_page(built, monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("streamlit")  # the `dashboard` extra
+    from streamlit.testing.v1 import AppTest
+
     from oneprice.app import common
 
     svc, out, _ = built
