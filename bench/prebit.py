@@ -117,6 +117,11 @@ def main() -> None:
             task: {k: None if v is None else round(v, 4) for k, v in row.items()}
             for task, row in aucs.items()
         },
+        "auc_mean_in_fold": {
+            task: {k: None if v is None else round(v, 4) for k, v in row.items()}
+            for task, row in within.items()
+        },
+        "placebo_auc_by_seed": {task: [round(v, 4) for v in vals] for task, vals in placebos.items()},
         "fee": args.fee,
         "trading": trading,
         "seconds": round(time.perf_counter() - t0, 1),
