@@ -485,32 +485,22 @@ def prebit_numbers(x: Any) -> Any:
     return x
 
 
-# --- dashboard reads (by database URL, cacheable arguments) ---------------------------------------
+# --- dashboard reads ---------------------------------------------------------------------------------
 
 
-def _for_url(url: str | None) -> Services:
-    from oneprice.config import Settings
-    from oneprice.services.container import build_services
-
-    return build_services(Settings(db_url=url) if url else None)
-
-
-def catalog(url: str | None = None) -> list[dict[str, Any]]:
+def catalog(svc: Services) -> list[dict[str, Any]]:
     """Stored series with JSON-friendly spans."""
-    return [
-        {**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
-        for r in list_signals(_for_url(url))
-    ]
+    return [{**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()} for r in list_signals(svc)]
 
 
-def series(source: str, key: str, url: str | None = None) -> list[dict[str, Any]]:
+def series(svc: Services, source: str, key: str) -> list[dict[str, Any]]:
     """One stored series as rows: ts, value and its meta (the day's bar for sentiment and PreBit points)."""
-    df = read_signal(_for_url(url), source, key)
+    df = read_signal(svc, source, key)
     return prebit_numbers([{"ts": ts.isoformat(), **row} for ts, row in df.to_dict("index").items()])
 
 
 def rule_backtest(
-    key: str, rule: str = "risk_off", threshold: float = 0.95, fee: float = 0.001, url: str | None = None
+    svc: Services, key: str, rule: str = "risk_off", threshold: float = 0.95, fee: float = 0.001
 ) -> dict[str, Any]:
     """Backtest a PreBit rule on the stored probabilities (bars from the points' meta) with fees, next to
     buy-and-hold and an SMA 10/50 crossover on the same days."""
@@ -520,7 +510,7 @@ def rule_backtest(
     from oneprice.models.prebit.trading import DAY, rule_params
 
     source, params = rule_params(rule, threshold)
-    df = read_signal(_for_url(url), source, key)
+    df = read_signal(svc, source, key)
     if not {"open", "high", "low", "close"} <= set(df.columns):
         raise NotFoundError(
             f"{source}:{key} points carry no bars; write them with `signals prebit eval --write-db`"

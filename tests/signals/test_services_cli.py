@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from oneprice.cli.main import app
@@ -67,6 +66,7 @@ def test_eval_writes_probabilities_the_signal_strategy_can_trade(built, tmp_path
     csv = tmp_path / "btc.csv"
     pd.read_csv(data_dir / "BTC-USD.csv").to_csv(csv, index=False)
     run = bt.run_backtest(
+        svc,
         "signal",
         "BTC/USD",
         "1d",
@@ -74,12 +74,11 @@ def test_eval_writes_probabilities_the_signal_strategy_can_trade(built, tmp_path
         rep["oos_span"][1],
         0.001,
         {"entry": 0.05, "exit": 0.05},
-        url=svc.settings.resolved_db_url,
         csv=csv,
         signal_source="prebit_hold",
     )
     assert run["metrics"]["bars"] == rep["oos_days"]
-    back = signals.rule_backtest("BTC/USD", "risk_off", 0.95, 0.001, url=svc.settings.resolved_db_url)
+    back = signals.rule_backtest(svc, "BTC/USD", "risk_off", 0.95, 0.001)
     assert back["risk_off 0.95"]["metrics"]["total_return"] == pytest.approx(
         rep["trading"]["rules"]["risk_off"]["0.95"]["total_return"], abs=1e-4
     )
@@ -156,6 +155,9 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str]):
 
 
 def test_dashboard_signals_page(built, monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("streamlit")  # the `dashboard` extra
+    from streamlit.testing.v1 import AppTest
+
     from oneprice.app import common
 
     svc, out, _ = built

@@ -8,14 +8,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from oneprice.app import common as ui
+from oneprice.services import signals as signals_svc
 
-url = ui.require_db()
+ui.require_db()
 st.title("Signals")
 
 CMD_BUILD = "oneprice signals prebit build --btc BTC.csv --tweets tweets.csv.gz --out ds.parquet"
 CMD_EVAL = "oneprice signals prebit eval --data ds.parquet --write-db"
 
-stored = ui.fetch("Signal series", "signals", "catalog", url=url) or []
+stored = ui.fetch("Signal series", signals_svc.catalog) or []
 if not stored:
     ui.empty_state("No signals stored", CMD_BUILD)
     st.stop()
@@ -27,7 +28,7 @@ have = {r["source"] for r in stored if r["key"] == key}
 def _rows(source: str) -> list[dict[str, Any]]:
     if source not in have:
         return []
-    return ui.fetch(source, "signals", "series", source=source, key=key, url=url) or []
+    return ui.fetch(source, signals_svc.series, source=source, key=key) or []
 
 
 st.subheader("Tweet sentiment against price")
@@ -67,13 +68,11 @@ if "prebit_hold" in have and "prebit_up" in have:
     fee = c3.number_input("Fee", 0.0, 0.05, 0.001, 0.0005, format="%.4f", key="sig_fee")
     res = ui.fetch(
         "Rule backtest",
-        "signals",
-        "rule_backtest",
+        signals_svc.rule_backtest,
         key=key,
         rule=rule,
         threshold=float(theta),
         fee=float(fee),
-        url=url,
     )
     if res and res is not ui.UNAVAILABLE:
         fig = go.Figure()
