@@ -1,11 +1,15 @@
 """Speculative decoding vs plain decoding vs Hugging Face generate(), in one process.
 
 Default: Qwen2.5-Coder-1.5B-Instruct target, 0.5B draft, bf16, over bench/prompts/llm_suite.json.
-For every prompt: tokens/s of our plain path, each of our proposers under the SmartSpec controller,
+For every prompt: tokens/s of our plain path, ``auto`` and each of our proposers under the controller,
 HF greedy, HF prompt lookup and HF assisted generation; acceptance metrics; whether each output equals
-our plain greedy output. ``--fp32-check`` re-runs every proposer (forced to speculate) in fp32 and
-checks token-for-token identity with plain greedy. Speeds are decoding tokens/s (the prefill,
-identical for all methods, is timed and taken out; end-to-end figures are kept too).
+our plain greedy output. All speeds are end to end (prefill included, one timer around the whole call,
+for ours and HF's alike). The fp32 check (always; ``--fp32-model``, SmolLM2-135M by default) re-runs
+every proposer, forced to speculate, in fp32 and checks token-for-token identity with plain greedy.
+Also measured: constrained decoding's overhead (the same prompts under an any-JSON-object grammar
+against free decoding, tokens/s), and the prefix cache's gain on agent-like requests that share a
+long system prompt (seconds per request without the cache / with it). ``--noisy`` starts a CPU-bound
+neighbour process for the whole run.
 Our engine pre-packs its linear layers on CPU (``models/llm/packing.py``; ``--no-pack`` turns that off);
 HF generate() runs on separate, unpacked copies, as transformers loads them. ``plain_vs_hf_generate``
 is the kernel gain alone, ``speculation_gain_vs_hf`` the speculation gain alone (ours over our plain
@@ -14,7 +18,8 @@ Last line: one JSON object.
 
     .venv/bin/oneprice llm fetch qwen2.5-coder-1.5b qwen2.5-coder-0.5b
     .venv/bin/python bench/llm.py --fp32-check          # full (about 15 minutes on 2 cores)
-    .venv/bin/python bench/llm.py --quick               # SmolLM2-135M, seconds
+    .venv/bin/python bench/llm.py --quick               # SmolLM2-135M, no draft
+    .venv/bin/python bench/llm.py --quick --noisy       # the same with a busy neighbour on the CPU
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +46,7 @@ from oneprice.models.llm.sampling import SamplingParams
 
 SUITE = Path(__file__).parent / "prompts" / "llm_suite.json"
 FORCED_K = {"prompt_lookup": 8, "token_recycling": 16, "draft": 4}
+NEIGHBOUR = "import time\nwhile True:\n    sum(i * i for i in range(100000))\n"
 
 
 def geomean(xs: list[float]) -> float:
@@ -72,17 +79,17 @@ def run_suite(
         plain = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain"))
         prefill = plain.first_token_s
         res["plain"] = {
-            "tok_s": plain.decode_tokens_per_s,
-            "e2e_tok_s": plain.tokens_per_s,
+            "tok_s": plain.tokens_per_s,
+            "decode_tok_s": plain.decode_tokens_per_s,
             "prefill_s": prefill,
         }
         res["plain"]["tokens"] = len(plain.token_ids)
         for m in methods:
             c = engine.generate(ids, SamplingParams(max_new_tokens=n, method=m))
             res[m] = {
-                "tok_s": c.decode_tokens_per_s,
-                "e2e_tok_s": c.tokens_per_s,
-                "vs_plain": c.decode_tokens_per_s / plain.decode_tokens_per_s,
+                "tok_s": c.tokens_per_s,
+                "decode_tok_s": c.decode_tokens_per_s,
+                "vs_plain": c.tokens_per_s / plain.tokens_per_s,
                 "identical": c.token_ids == plain.token_ids,
                 **c.metrics.as_dict(),
             }
@@ -93,24 +100,52 @@ def run_suite(
             if hf_draft is not None:
                 runs["hf_assisted"] = {"assistant_model": hf_draft}
             hf_run(hf_model, ids, 2, eos)  # warm this prompt's shapes for HF's model too
-            _, hf_first = hf_run(hf_model, ids, 1, eos)  # HF's own prefill + first token
-            res["hf_prefill_s"] = hf_first
             for key, kw in runs.items():
-                toks, dt = hf_run(hf_model, ids, n, eos, **kw)
-                # decoding only: take out HF's own time to the first token, as ours is taken out of ours
-                res[key] = {"tok_s": (len(toks) - 1) / max(dt - hf_first, 1e-9), "e2e_tok_s": len(toks) / dt}
-                res[key]["identical"] = toks == plain.token_ids
+                toks, dt = hf_run(hf_model, ids, n, eos, **kw)  # end to end, as ours
+                res[key] = {"tok_s": len(toks) / dt, "identical": toks == plain.token_ids}
+        # constrained decoding's overhead: the same prompt under an any-JSON-object grammar, plain path
+        free = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain"))
+        cons = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain", json_schema={}))
+        res["constrained_vs_free"] = cons.tokens_per_s / free.tokens_per_s
         rows.append(res)
         brief = {k: (round(v["tok_s"], 2) if isinstance(v, dict) else v) for k, v in res.items()}
         print(json.dumps(brief), flush=True)
     return rows
 
 
+def prefix_gain(engine: Engine, n: int, requests: int = 4) -> float:
+    """Seconds per agent-like request (one long shared system prompt) without / with the prefix cache."""
+    system = json.loads(SUITE.read_text())[0]["messages"][1]["content"]  # a long market-data block
+    asks = ["Which candle had the highest volume?", "Was the last close above the first open?"]
+    asks += ["Give the highest high.", "Give the lowest low."]
+    convos = [
+        [
+            {"role": "system", "content": "You are a trading agent. Data:\n" + system},
+            {"role": "user", "content": a},
+        ]
+        for a in asks[:requests]
+    ]
+    times = {}
+    keep = engine.prefix_cache
+    for label, cache in (("off", None), ("on", keep)):
+        engine.prefix_cache = cache
+        if cache is not None:
+            cache.clear()
+        t0 = time.perf_counter()
+        for msgs in convos:
+            engine.generate(engine.encode_chat(msgs), SamplingParams(max_new_tokens=n, method="plain"))
+        times[label] = (time.perf_counter() - t0) / len(convos)
+    engine.prefix_cache = keep
+    return times["off"] / times["on"]
+
+
 def fp32_check(args: argparse.Namespace, suite: list[dict[str, Any]], methods: list[str]) -> bool:
     """Every proposer, forced to speculate, reproduces plain fp32 greedy token for token."""
-    target = load(args.model, dtype="fp32", device=args.device)
-    draft = load(args.draft, dtype="fp32", device=args.device) if args.draft else None
+    target = load(args.fp32_model, dtype="fp32", device=args.device)
+    fp32_draft = args.fp32_draft if args.fp32_draft is not None else args.fp32_model
+    draft = load(fp32_draft, dtype="bf16", device=args.device) if fp32_draft else None
     engine = Engine(target, draft)
+    methods = [m for m in methods if m != "auto" and (m != "draft" or draft is not None)]
     ok = True
     for item in suite:
         ids = engine.encode_chat(item["messages"])
@@ -133,21 +168,33 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--prompts", default="", help="comma-separated prompt ids (default: all)")
-    ap.add_argument("--methods", default="prompt_lookup,token_recycling,draft")
+    ap.add_argument("--methods", default="auto,prompt_lookup,token_recycling,draft")
     ap.add_argument("--no-hf", action="store_true", help="skip the Hugging Face baselines")
     ap.add_argument("--no-pack", action="store_true", help="decode with F.linear (no pre-packed weights)")
-    ap.add_argument("--fp32-check", action="store_true")
+    ap.add_argument("--fp32-model", default="smollm2-135m", help="the fp32 identity check's target")
+    ap.add_argument("--fp32-draft", default=None, help="its draft (default: a bf16 copy of the target)")
     ap.add_argument("--fp32-tokens", type=int, default=24)
+    ap.add_argument("--noisy", action="store_true", help="run a CPU-bound neighbour process throughout")
     ap.add_argument("--quick", action="store_true", help="SmolLM2-135M, no draft, 32 tokens")
     args = ap.parse_args()
     if args.quick:
         args.model, args.draft, args.max_new_tokens, args.fp32_tokens = "smollm2-135m", "", 32, 16
+        args.fp32_draft = ""
     suite = json.loads(SUITE.read_text())
     if args.prompts:
         wanted = set(args.prompts.split(","))
         suite = [s for s in suite if s["id"] in wanted]
     methods = [m for m in args.methods.split(",") if m and (m != "draft" or args.draft)]
+    neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR]) if args.noisy else None
+    try:
+        run(args, suite, methods)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
 
+
+def run(args: argparse.Namespace, suite: list[dict[str, Any]], methods: list[str]) -> None:
     t0 = time.perf_counter()
     target = load(args.model, dtype=args.dtype, device=args.device)
     draft = load(args.draft, dtype=args.dtype, device=args.device) if args.draft else None
@@ -168,8 +215,10 @@ def main() -> None:
     rows = run_suite(engine, suite, methods, args.max_new_tokens, hf)
 
     ours = [r[m]["vs_plain"] for r in rows for m in methods]
+    auto = [r["auto"]["vs_plain"] for r in rows if "auto" in r]
+    cache_gain = prefix_gain(engine, 8)
     copy = [r for r in rows if r["kind"] == "copy"]
-    per_method = {m: geomean([r[m]["vs_plain"] for r in copy]) for m in methods}
+    per_method = {m: geomean([r[m]["vs_plain"] for r in copy]) for m in methods if m != "auto"}
     best = max(per_method, key=lambda m: per_method[m]) if per_method else None
     hf_keys = [k for k in ("hf_prompt_lookup", "hf_assisted") if copy and k in copy[0]]
     vs_hf = (
@@ -200,7 +249,13 @@ def main() -> None:
         "dtype": args.dtype,
         "device": str(target.device),
         "max_new_tokens": args.max_new_tokens,
+        "noisy_neighbour": args.noisy,
         "min_controller_vs_plain": round(min(ours), 3) if ours else None,
+        "min_auto_vs_plain": round(min(auto), 3) if auto else None,
+        "vs_plain_by_method": {m: round(min(r[m]["vs_plain"] for r in rows), 3) for m in methods},
+        "copy_heavy_auto_speedup": round(geomean([r["auto"]["vs_plain"] for r in copy]), 3) if auto else None,
+        "constrained_vs_free_tok_s": round(geomean([r["constrained_vs_free"] for r in rows]), 3),
+        "prefix_cache_gain": round(cache_gain, 3),
         "copy_heavy_speedup": round(per_method[best], 3) if best else None,
         "copy_heavy_best_method": best,
         "copy_heavy_speedup_by_method": {m: round(v, 3) for m, v in per_method.items()},
@@ -220,7 +275,8 @@ def main() -> None:
         },
     }
     del engine, target, draft, hf
-    summary["all_identical_fp32"] = fp32_check(args, suite, methods) if args.fp32_check else None
+    summary["all_identical_fp32"] = fp32_check(args, suite, methods)
+    summary["fp32_model"] = args.fp32_model
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(summary))
     sys.stdout.flush()

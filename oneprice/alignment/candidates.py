@@ -31,8 +31,9 @@ def _knn(index_vecs: np.ndarray, query_vecs: np.ndarray, k: int) -> tuple[np.nda
     k = min(k, len(index_vecs))
     idx = hnswlib.Index(space="ip", dim=index_vecs.shape[1])
     idx.init_index(max_elements=len(index_vecs), ef_construction=200, M=16, random_seed=7)
-    idx.set_num_threads(2)
+    idx.set_num_threads(1)  # a parallel build inserts in a racy order: another graph, other neighbours
     idx.add_items(index_vecs, np.arange(len(index_vecs)))
+    idx.set_num_threads(2)  # queries only read the graph
     idx.set_ef(max(64, 2 * k))
     labels, dist = idx.knn_query(query_vecs, k=k)
     return labels, 1.0 - dist
@@ -60,7 +61,8 @@ def generate(
     min_cos: float = 0.5,
     rules: Blocking | None = None,
 ) -> list[tuple[int, int, float]]:
-    """Candidate (i in A, j in B, cosine) pairs, each once, best first."""
+    """Candidate (i in A, j in B, cosine) pairs, each once, best first (ties by index): the same input
+    gives the same list, run after run."""
     if len(vecs_a) == 0 or len(vecs_b) == 0:
         return []
     rules = rules or Blocking()
@@ -78,5 +80,5 @@ def generate(
         for (i, j), s in found.items()
         if s >= min_cos and not blocked(contracts_a[i], contracts_b[j], rules)
     ]
-    out.sort(key=lambda t: -t[2])
+    out.sort(key=lambda t: (-t[2], t[0], t[1]))
     return out

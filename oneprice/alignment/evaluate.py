@@ -14,6 +14,7 @@ from oneprice.alignment.embed import Embedder
 from oneprice.alignment.labels import LabeledPair
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, RELATIONS, UNRELATED, outcome_map
 from oneprice.alignment.scoring import Prepared, score_pairs, train_model
+from oneprice.core.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,20 @@ def report(truth: list[str], preds: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
+MIN_TRAIN = 20
+
+
 def evaluate_holdout(
     train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder
 ) -> dict[str, Any]:
+    """Train on ``train``, score ``test``. ``InputError`` when too little is left to train on (a test file
+    sharing markets or events with nearly every labeled pair), instead of a meaningless score."""
+    hedge = sum(1 for p in train if p.relation in HEDGEABLE)
+    if len(train) < MIN_TRAIN or hedge == 0 or hedge == len(train):
+        raise InputError(
+            f"only {len(train)} training pairs ({hedge} hedgeable) share no market or event with the "
+            f"{len(test)} test pairs; need {MIN_TRAIN} or more of both kinds: test on other markets"
+        )
     return report([p.relation for p in test], holdout(train, test, embedder))
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from oneprice.alignment.relations import RELATIONS
+from oneprice.alignment.relations import RELATIONS, swap
 from oneprice.core.errors import ParseError
 from oneprice.core.types import Market, utc
 
@@ -69,7 +69,9 @@ def _market(row: dict[str, str], side: str) -> Market:
 def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str]]:
     """Labeled pairs from ``path`` (CSV or CSV.gz in the shipped format; default the shipped set).
 
-    Malformed rows are skipped and counted by reason.
+    Malformed rows are skipped and counted by reason; so is a row repeating a pair and its relation (in
+    either orientation: ``duplicate``), so a repeated row never counts twice in training or in a score.
+    Rows giving one pair different relations are all kept (the labelers disagreed) and logged.
     """
     if path is None:
         raw = resources.files("oneprice.alignment").joinpath("data/labels.csv.gz").read_bytes()
@@ -83,6 +85,9 @@ def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str
         raise ParseError("missing_columns", ", ".join(missing))
     pairs: list[LabeledPair] = []
     rejects: Counter[str] = Counter()
+    seen: set[tuple[tuple[str, str], tuple[str, str], str]] = set()
+    pair_seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    conflicting = 0
     for row in reader:
         rel = (row.get("relation") or "").strip()
         if rel not in RELATIONS:
@@ -92,8 +97,18 @@ def read_pairs(path: Path | None = None) -> tuple[list[LabeledPair], Counter[str
             rejects["missing_field"] += 1
             continue
         a, b = _market(row, "a"), _market(row, "b")
+        ka, kb = (a.venue, a.market_id), (b.venue, b.market_id)
+        ident = (ka, kb, rel) if ka <= kb else (kb, ka, swap(rel))
+        if ident in seen:
+            rejects["duplicate"] += 1
+            continue
+        conflicting += ident[:2] in pair_seen
+        seen.add(ident)
+        pair_seen.add(ident[:2])
         key = row.get("pair_key") or f"{a.venue}:{a.market_id}|{b.venue}:{b.market_id}"
         pairs.append(LabeledPair(a, b, rel, key, (row.get("source") or "").strip()))
+    if conflicting:
+        log.warning("%d labeled pairs are given again with another relation; all kept", conflicting)
     if rejects:
         log.warning("skipped %d label rows: %s", sum(rejects.values()), dict(rejects))
     return with_groups(pairs), rejects

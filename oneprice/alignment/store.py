@@ -2,7 +2,9 @@
 
 Invariants: a confirmed or rejected pair (in either orientation) is never touched by a run; a
 rejected pair is therefore never proposed again; proposals the current model no longer makes are
-withdrawn (deleted) only while still ``proposed``. Pairs are stored with A = the market whose
+withdrawn (status ``withdrawn``) only while still ``proposed``, and proposed again when the model
+makes them again. A match row is never deleted, so the opportunities, deviations and alerts of past
+scans keep their match. Pairs are stored with A = the market whose
 (venue, external id) sorts first, so every pair has one orientation.
 """
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from oneprice.alignment.labels import LabeledPair, event_of
@@ -26,6 +28,7 @@ from oneprice.db.models import Market as MarketRow
 from oneprice.db.models import Match
 
 DECIDED = ("confirmed", "rejected")
+WITHDRAWN = "withdrawn"
 INACTIVE = ("settled", "closed", "resolved", "finalized")
 
 
@@ -89,11 +92,12 @@ def save(
         if row is None:
             session.add(Match(market_a_id=p.a_id, market_b_id=p.b_id, status="proposed", **values))
             counts.inserted += 1
-        elif all(getattr(row, k) == v for k, v in values.items()):
+        elif row.status == "proposed" and all(getattr(row, k) == v for k, v in values.items()):
             counts.unchanged += 1
         else:
             for k, v in values.items():
                 setattr(row, k, v)
+            row.status = "proposed"  # a withdrawn proposal made again
             row.updated_at = now
             counts.updated += 1
     stale = [
@@ -102,7 +106,8 @@ def save(
         if m.status == "proposed" and k not in seen and m.market_a_id in scope and m.market_b_id in scope
     ]
     for start in range(0, len(stale), 500):
-        session.execute(delete(Match).where(Match.id.in_(stale[start : start + 500])))
+        part = stale[start : start + 500]
+        session.execute(update(Match).where(Match.id.in_(part)).values(status=WITHDRAWN, updated_at=now))
     counts.withdrawn = len(stale)
     session.flush()
     return counts

@@ -8,6 +8,7 @@ service that raises shows a message, never a traceback.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -245,3 +246,20 @@ def pick(row: Mapping[str, Any], *names: str, default: Any = None) -> Any:
         if n in row and row[n] is not None:
             return row[n]
     return default
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+
+
+def plain(text: object) -> str:
+    """Venue text (titles, outcome names, categories) for a Markdown element, shown as typed: every
+    Markdown and HTML character escaped, so a title can never make the browser fetch an image or open
+    a link. Line breaks become spaces."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it is a plain http(s) address a Markdown link may carry, else None."""
+    u = str(url or "").strip()
+    ok = u.startswith(("https://", "http://")) and not any(c in u for c in ' ()<>[]"\\')
+    return u if ok else None

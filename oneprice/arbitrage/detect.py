@@ -6,6 +6,7 @@ venue is executable come from its description (``oneprice.core.venues``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +15,9 @@ from typing import Any
 
 from oneprice.arbitrage import safety
 from oneprice.core import venues
+from oneprice.core.errors import InputError
 from oneprice.core.fees import NotExecutableError
-from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, complete_sets, other
+from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, ReviewStatus, complete_sets, other
 from oneprice.core.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
 from oneprice.core.types import ONE, ZERO, Market, OrderBook
 
@@ -39,7 +41,13 @@ class PairSpec:
     def match(self) -> Match:
         """The domain match this pair prices."""
         return Match(
-            self.match_id, self.a_id, self.b_id, self.relation, self.outcome_map, self.confidence, self.status
+            self.match_id,
+            self.a_id,
+            self.b_id,
+            self.relation,
+            self.outcome_map,
+            self.confidence,
+            ReviewStatus(self.status),
         )
 
 
@@ -49,6 +57,15 @@ class Params:
     max_book_age_s: float = 120.0
     confirmed_confidence: float = 0.99
     mismatch_loss: Decimal = ONE  # dollars lost per contract if the pair resolves differently
+
+    def __post_init__(self) -> None:
+        """A size or loss that would silently price nothing (negative, zero, NaN) is refused."""
+        if not (self.target_size.is_finite() and self.target_size > 0):
+            raise InputError(f"target size must be a positive number of contracts, not {self.target_size}")
+        if not (self.mismatch_loss.is_finite() and self.mismatch_loss >= 0):
+            raise InputError(f"mismatch loss must be a finite amount >= 0, not {self.mismatch_loss}")
+        if not (math.isfinite(self.max_book_age_s) and self.max_book_age_s > 0):
+            raise InputError(f"max book age must be a positive number of seconds, not {self.max_book_age_s}")
 
 
 @dataclass

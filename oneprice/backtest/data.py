@@ -1,7 +1,10 @@
 """Inputs: bars from the database, CSV or Parquet; prediction-market quote history; signal series.
 
 Errors name what is available: unknown symbols list the stored symbols, empty ranges give the
-stored span.
+stored span. Bars are checked as they are read (``InputError`` naming the row): prices must be finite,
+positive and below ``MAX_PRICE``, volumes finite and non-negative; a timestamp given twice with
+different values is refused (an exact repeat is dropped). Numeric time columns are epoch times whose
+unit (s, ms, us or ns) is read from their magnitude.
 """
 
 from __future__ import annotations
@@ -15,10 +18,53 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from oneprice.core.errors import NotFoundError, ParseError
+from oneprice.core.errors import InputError, NotFoundError, ParseError
 from oneprice.db import Bar, QuoteRow, session_scope
 
 COLUMNS = ("open", "high", "low", "close", "volume")
+MAX_PRICE = 1e12
+
+
+def epoch_unit(values: pd.Series) -> str:
+    """The unit of numeric epoch times: seconds below 1e11 (year 5138), then ms, us, ns by magnitude."""
+    top = float(np.nanmax(np.abs(values.to_numpy(dtype=np.float64)))) if len(values) else 0.0
+    for unit, bound in (("s", 1e11), ("ms", 1e14), ("us", 1e17)):
+        if top < bound:
+            return unit
+    return "ns"
+
+
+def _to_index(t: pd.Series, name: str) -> pd.DatetimeIndex:
+    try:
+        if t.dtype.kind in "iuf":
+            if not np.all(np.isfinite(t.to_numpy(dtype=np.float64))):
+                raise InputError(f"column {name!r} has an empty or non-finite time")
+            return pd.DatetimeIndex(pd.to_datetime(t, utc=True, unit=epoch_unit(t)))
+        return pd.DatetimeIndex(pd.to_datetime(t, utc=True))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"column {name!r} is not a time: {' '.join(str(exc).split())[:120]}") from None
+
+
+def check_bars(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (sorted, UTC index) with exact repeats dropped; ``InputError`` naming the first bad row."""
+    cols = [c for c in COLUMNS if c in df.columns]
+    num = df[cols].apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    for c in cols:
+        v = num[c].to_numpy()
+        bad = ~np.isfinite(v) | (v < 0 if c == "volume" else (v <= 0) | (v > MAX_PRICE))
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "a finite volume >= 0" if c == "volume" else f"a finite price in (0, {MAX_PRICE:g}]"
+            raise InputError(f"bar at {num.index[i]} has {c}={df[c].iloc[i]!r}; need {what}")
+    dup = num.index.duplicated(keep=False)
+    if dup.any():
+        repeated = num[dup]
+        conflicting = repeated.groupby(level=0).nunique(dropna=False).max(axis=1) > 1
+        if conflicting.any():
+            ts = conflicting[conflicting].index[0]
+            raise InputError(f"timestamp {ts} appears twice with different values; remove one of them")
+        num = num[~num.index.duplicated(keep="first")]
+    return num
 
 
 @dataclass
@@ -46,19 +92,13 @@ class Bars:
             tcol = next((c for c in ("ts", "date", "datetime", "time", "timestamp") if c in df.columns), None)
             if tcol is None:
                 raise ParseError("missing_field:ts", "no time column (ts, date, datetime, time or timestamp)")
-            t = df[tcol]
-            df = df.set_index(
-                pd.to_datetime(t, utc=True, unit="ms")
-                if t.dtype.kind in "iu"
-                else pd.to_datetime(t, utc=True)
-            )
+            df = df.set_index(_to_index(df[tcol], tcol))
         missing = [c for c in COLUMNS[:4] if c not in df.columns]
         if missing:
             raise ParseError(f"missing_field:{missing[0]}", f"bars need columns {', '.join(COLUMNS[:4])}")
         idx = pd.DatetimeIndex(df.index)
         idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
-        df = df.set_axis(idx).sort_index()
-        df = df[~df.index.duplicated(keep="last")]
+        df = check_bars(df.set_axis(idx).sort_index(kind="stable"))
         cols = {c: df[c].to_numpy(dtype=np.float64) if c in df else np.zeros(len(df)) for c in COLUMNS}
         return cls(pd.DatetimeIndex(df.index), **cols, symbol=symbol, timeframe=timeframe, exchange=exchange)
 

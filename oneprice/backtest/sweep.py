@@ -3,7 +3,8 @@
 Local processes (``concurrent.futures.ProcessPoolExecutor``) by default; a Dask distributed cluster
 when given a scheduler address (``tcp://host:8786``) or a ``distributed.Client``. Combinations are
 sent in chunks so each task amortises its data transfer; invalid ones (e.g. fast >= slow) are skipped
-and counted.
+and counted. A grid is counted before it is expanded: one over ``max_combos`` combinations (or a range
+over that many values) is refused with ``InputError``, never built.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from oneprice.backtest.data import Bars
 from oneprice.backtest.metrics import bars_per_year, drawdown_stats, series_stats
 from oneprice.backtest.run import backtest
 from oneprice.backtest.strategies import get_strategy
+from oneprice.core.errors import InputError
+
+MAX_COMBOS = 10_000  # default cap on combinations per sweep (``ONEPRICE_BACKTEST_MAX_GRID``)
 
 SWEEP_METRICS = (
     "final_equity",
@@ -38,8 +42,31 @@ SWEEP_METRICS = (
 )
 
 
-def grid(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+def span(name: str, lo: float, hi: float, step: float = 1.0, max_values: int = MAX_COMBOS) -> list[float]:
+    """The inclusive range lo, lo+step, ..., <= hi; ``InputError`` for a bad or oversized range (the
+    count is checked before a single value is made)."""
+    if not all(math.isfinite(x) for x in (lo, hi, step)) or step <= 0 or hi < lo:
+        raise InputError(f"bad range {name}={lo:g}:{hi:g}:{step:g}: need finite lo <= hi and step > 0")
+    n = math.floor((hi - lo) / step + 1e-9) + 1
+    if n > max_values:
+        raise InputError(f"range {name}={lo:g}:{hi:g}:{step:g} has {n:,} values; at most {max_values:,}")
+    return [lo + i * step for i in range(n)]
+
+
+def check_grid(space: Mapping[str, Sequence[Any]], max_combos: int = MAX_COMBOS) -> int:
+    """The number of combinations of ``space``; ``InputError`` when empty or over ``max_combos``."""
+    n = math.prod(len(v) for v in space.values())
+    if n == 0:
+        raise InputError("the grid is empty: give each parameter at least one value")
+    if n > max_combos:
+        sizes = " x ".join(f"{k}:{len(v)}" for k, v in space.items())
+        raise InputError(f"the grid has {n:,} combinations ({sizes}); at most {max_combos:,}")
+    return n
+
+
+def grid(space: Mapping[str, Sequence[Any]], max_combos: int = MAX_COMBOS) -> list[dict[str, Any]]:
     """Every combination of the values in ``space`` (a dict of name -> list of values)."""
+    check_grid(space, max_combos)
     keys = list(space)
     return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*(space[k] for k in keys))]
 
@@ -89,13 +116,16 @@ def sweep(
     workers: int | None = None,
     scheduler: Any = None,
     chunks_per_worker: int = 4,
+    max_combos: int = MAX_COMBOS,
 ) -> pd.DataFrame:
     """Backtest every combination; one row per valid combination with its parameters and metrics.
 
     ``df.attrs["skipped"]`` counts the invalid combinations. ``workers=1`` runs in this process.
     """
     strat = get_strategy(strategy)
-    todo = grid(combos) if isinstance(combos, Mapping) else list(combos)
+    todo = grid(combos, max_combos) if isinstance(combos, Mapping) else list(combos)
+    if len(todo) > max_combos:
+        raise InputError(f"{len(todo):,} combinations; at most {max_combos:,}")
     valid, skipped = [], 0
     for c in todo:
         try:
@@ -144,17 +174,30 @@ def walk_forward(
     fill: str = "close",
     workers: int | None = None,
     scheduler: Any = None,
+    max_combos: int = MAX_COMBOS,
 ) -> dict[str, Any]:
     """Rolling walk-forward: on each ``train``-bar window pick the best combination by ``objective``,
     then trade it on the following ``test`` bars (out of sample). Returns the folds and the stitched
     out-of-sample equity (each fold restarts from the previous fold's final equity)."""
     if train < 2 or test < 1 or train + test > len(bars):
         raise ValueError(f"need train >= 2, test >= 1 and train + test <= {len(bars)} bars")
+    if isinstance(combos, Mapping):
+        check_grid(combos, max_combos)
     folds, curve, idx = [], [], []
     equity = cash
     for start in range(0, len(bars) - train - test + 1, test):
         tr = bars.slice(bars.index[start], bars.index[start + train - 1])
-        table = sweep(tr, strategy, combos, cost, cash, fill, workers=workers, scheduler=scheduler)
+        table = sweep(
+            tr,
+            strategy,
+            combos,
+            cost,
+            cash,
+            fill,
+            workers=workers,
+            scheduler=scheduler,
+            max_combos=max_combos,
+        )
         table = table.dropna(subset=[objective])
         if table.empty:
             continue

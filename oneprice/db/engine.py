@@ -20,7 +20,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from oneprice.core.errors import ConfigError
 
@@ -37,7 +40,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout; parent dirs are made."""
+    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout; parent dirs are made.
+
+    A URL SQLAlchemy cannot read, or whose driver is not installed, raises ``ConfigError``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"bad database URL {_shown(url)!r}: expected e.g. sqlite:///file.db") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    try:
+        return _engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigError(f"bad database URL {_shown(url)!r}: {exc}") from None
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1][:80]
+
+
+def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
@@ -59,6 +84,26 @@ def alembic_config(engine: Engine | None) -> Config:
     return cfg
 
 
+def check_ours(engine: Engine) -> None:
+    """Refuse a database that holds tables but was never migrated by us (another application's file)."""
+    # a SQLite file is read by a plain engine first: our pragmas (WAL) would already change its header
+    probe = create_engine(engine.url, poolclass=NullPool) if engine.dialect.name == "sqlite" else engine
+    try:
+        names = set(inspect(probe).get_table_names())
+    except OperationalError as exc:
+        reason = " ".join(str(exc.orig).split())[:200]
+        raise ConfigError(f"cannot open {_shown(str(engine.url))}: {reason}") from None
+    finally:
+        if probe is not engine:
+            probe.dispose()
+    if names and "alembic_version" not in names:
+        shown = ", ".join(sorted(names)[:5])
+        raise ConfigError(
+            f"{_shown(engine.url.render_as_string(hide_password=False))} holds other tables ({shown}) and "
+            "no oneprice schema (another application's database?); point --db at a new or oneprice database"
+        )
+
+
 _PG_LOCK_KEY = 0x0E_9A1C_E5  # pg_advisory_lock key of oneprice's migrations
 _local_lock = threading.Lock()
 
@@ -72,15 +117,6 @@ def current(engine: Engine) -> set[str]:
     """The revisions the database is at (empty for a new database)."""
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
-
-
-def _refuse_foreign(engine: Engine) -> None:
-    names = set(inspect(engine).get_table_names())
-    if names and "alembic_version" not in names:
-        raise ConfigError(
-            f"{engine.url.render_as_string(hide_password=True)} holds other tables "
-            f"({', '.join(sorted(names)[:5])}) and no oneprice schema; use a new or a oneprice database"
-        )
 
 
 @contextmanager
@@ -114,10 +150,10 @@ def migrate(engine: Engine) -> bool:
     """Upgrade the schema to every head (each subsystem owns a branch) under the migration lock.
 
     Returns whether anything was migrated (False when the database was already at head)."""
+    check_ours(engine)  # before our first connection (its pragmas would rewrite a foreign file)
     with _migration_lock(engine):
         if current(engine) == heads():
             return False
-        _refuse_foreign(engine)
         cfg = alembic_config(engine)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
@@ -129,6 +165,7 @@ def open_db(url: str, **kwargs: Any) -> Engine:
     """Engine for ``url``; the schema is checked and migrated only when it is behind (first use)."""
     engine = make_engine(url, **kwargs)
     try:
+        check_ours(engine)  # before our first connection (its pragmas would rewrite a foreign file)
         if current(engine) != heads():
             migrate(engine)
     except BaseException:

@@ -70,19 +70,35 @@ class ArbOpportunity(Base):
 
 
 class ArbAlert(Base):
-    """An alert sent; ``key`` identifies the opportunity (match, kind, legs) for de-duplication."""
+    """An alert, and its outbox entry: enqueued by a scan, delivered to each sink by ``deliver``.
+
+    ``key`` identifies the opportunity (match, kind, legs); ``seq`` counts its alerts, and the unique
+    (key, seq) lets only one of two overlapping scans enqueue the same alert. ``status`` is ``pending``
+    until every sink answered (``sent``) or the attempts ran out (``failed``); ``sinks`` maps each sink to
+    "ok", "pending" or its last error.
+    """
 
     __tablename__ = "arb_alerts"
+    __table_args__ = (
+        UniqueConstraint("key", "seq"),
+        Index("ix_arb_alerts_status_next", "status", "next_attempt_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
+    seq: Mapped[int] = mapped_column(default=1)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
     opportunity_id: Mapped[int | None] = mapped_column(
         ForeignKey("arb_opportunities.id", ondelete="SET NULL")
     )
     edge: Mapped[Decimal] = mapped_column(Edge)
     size: Mapped[Decimal] = mapped_column(Size)
-    sent_at: Mapped[datetime] = mapped_column(default=now_utc)
-    sinks: Mapped[dict[str, Any]] = mapped_column(default=dict)  # sink -> "ok" | error message
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]  # a deliverer's lease on the row
+    sent_at: Mapped[datetime | None] = mapped_column(default=now_utc)
+    sinks: Mapped[dict[str, Any]] = mapped_column(default=dict)  # sink -> "ok" | "pending" | error message
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from oneprice.core import Bar, Event, Market, OrderBook, ParseError, Quote, Venue
+from oneprice.core import Bar, Event, Market, OrderBook, ParseError, Quote, UnknownVenueError, Venue
 
 
 class Capability(StrEnum):
@@ -102,12 +102,20 @@ def register_venue(cls: C) -> C:
     return cls
 
 
-def make_client(name: str, **kwargs: Any) -> VenueClient:
-    """Build the client registered as ``name`` (``ccxt:<exchange>`` selects a ccxt exchange)."""
+def check_venue(name: str) -> str:
+    """``name`` if a client is registered for it (``ccxt:<exchange>`` included), else ``UnknownVenueError``
+    naming the allowed values."""
     import oneprice.ingest.venues  # noqa: F401  (registers the built-in venues)
 
-    base, _, arg = name.partition(":")
+    base = name.partition(":")[0]
     if base not in VENUES:
-        raise KeyError(f"unknown venue {name!r}; available: {', '.join(sorted(VENUES))}")
+        allowed = ", ".join(f"{v}:<exchange>" if v == "ccxt" else v for v in sorted(VENUES))
+        raise UnknownVenueError(f"unknown venue {name!r}; allowed: {allowed}")
+    return name
+
+
+def make_client(name: str, **kwargs: Any) -> VenueClient:
+    """Build the client registered as ``name`` (``ccxt:<exchange>`` selects a ccxt exchange)."""
+    base, _, arg = check_venue(name).partition(":")
     factory: Callable[..., VenueClient] = VENUES[base]
     return factory(arg, **kwargs) if arg else factory(**kwargs)

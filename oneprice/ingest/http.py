@@ -104,6 +104,25 @@ class HttpClient:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
+    async def _get(self, url: str, params: Mapping[str, Any]) -> tuple[httpx.Response, bytes]:
+        """GET ``url`` and read its body, decompressed, refusing one larger than ``http_max_body_mb``
+        (checked as it streams in, so neither a huge body nor a small gzip bomb is ever held whole)."""
+        mb = self.settings.http_max_body_mb
+        limit = int(mb * 1024 * 1024)
+        too_big = PermanentError(f"{self.venue} GET {_path(url)}: response body over {mb:g} MB")
+        async with self._client.stream("GET", url, params=params) as resp:
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_big
+            chunks: list[bytes] = []
+            total = 0
+            async for chunk in resp.aiter_bytes():
+                total += len(chunk)
+                if total > limit:
+                    raise too_big
+                chunks.append(chunk)
+        return resp, b"".join(chunks)
+
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``path`` and decode JSON, retrying transient failures; raises a ``oneprice.core`` error."""
         url = self.url(path)
@@ -136,7 +155,7 @@ class HttpClient:
             self.requests += 1
             retry_after = None
             try:
-                resp = await self._client.get(url, params=clean)
+                resp, content = await self._get(url, clean)
             except httpx.TimeoutException as exc:
                 last = TransientError(f"timeout ({type(exc).__name__})")
                 continue
@@ -160,7 +179,7 @@ class HttpClient:
             if status >= 400:
                 raise PermanentError(f"{self.venue} GET {_path(url)}: HTTP {status}")
             try:
-                return json.loads(resp.content)
+                return json.loads(content)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise ParseError("malformed_json", f"{_path(url)}: {exc}") from None
         assert last is not None

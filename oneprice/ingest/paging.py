@@ -1,7 +1,8 @@
 """Turn a venue's raw pages into ``Page`` objects: parse each record, keep rejects, honour a limit.
 
 Clients supply an async iterator of ``(rows, next_cursor)`` and their pure parsers; the limit counts
-markets across pages, and a page that reaches it ends the stream (its cursor is cleared).
+markets across pages, and a page that reaches it ends the stream (its cursor is cleared). A cursor the
+venue hands back a second time ends the stream with ``PermanentError`` instead of paging forever.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from oneprice.core import Event, Market, ParseError, Quote
+from oneprice.core import Event, Market, ParseError, PermanentError, Quote
 from oneprice.ingest.base import Page
 
 RawPages = AsyncIterator[tuple[list[Any], str | None]]
@@ -51,7 +52,12 @@ async def _pages(
 ) -> AsyncIterator[Page[Any]]:
     """The page loop both streams share: ``fill`` parses one record into the page."""
     budget = _Budget(limit)
+    seen: set[str] = set()
     async for rows, nxt in raw:
+        if nxt is not None:  # a venue that hands back a cursor again would page forever
+            if nxt in seen:
+                raise PermanentError(f"the venue repeated cursor {nxt[:40]!r} after {len(seen)} pages")
+            seen.add(nxt)
         ts = datetime.now(UTC)
         page: Page[Any] = Page(cursor=nxt)
         for rec in rows:

@@ -1,7 +1,8 @@
 """Write pages of domain objects to the database with bulk idempotent upserts on natural keys.
 
 ``write_page`` runs inside the caller's transaction, so a page and the ingest run's checkpoint commit
-together or not at all.
+together or not at all. Each record is checked first (``ingest.validate``): one that no backend could
+store is dropped and appended to ``page.rejects`` with its reason, so it never fails the page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from oneprice.core import Bar, Event, Level, Market, OrderBook, Quote, VenueKind
 from oneprice.db import models as m
 from oneprice.db.upsert import UpsertCounts, upsert
+from oneprice.ingest import validate
 from oneprice.ingest.base import Page
 
 PLAY_MONEY = {"manifold"}
@@ -27,6 +29,7 @@ PREDICTION = {"kalshi", "polymarket", "manifold", "predictit"}
 class WriteCounts:
     fetched: int = 0
     orphans: int = 0  # quotes/books whose market is not in the database (skipped)
+    rejected: int = 0  # records this write left out as unstorable (appended to the page's rejects)
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     by_table: dict[str, UpsertCounts] = field(default_factory=dict)
 
@@ -131,11 +134,17 @@ def market_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[
 
 
 def write_page(session: Session, page: Page[Any], known_venues: set[str] | None = None) -> WriteCounts:
-    """Upsert everything in ``page`` (events, markets, outcomes, quotes, books, bars) in ``session``."""
+    """Upsert everything in ``page`` (events, markets, outcomes, quotes, books, bars) in ``session``.
+
+    Records that cannot be stored are left out and appended to ``page.rejects`` (see ``validate``)."""
     out = WriteCounts()
-    events = [x for x in page.items if isinstance(x, Event)]
-    markets = [x for x in page.items if isinstance(x, Market)] + [k for e in events for k in e.markets]
-    bars = [x for x in page.items if isinstance(x, Bar)]
+    n_rejects = len(page.rejects)
+    items, dropped = validate.page_items(page.items, page.rejects)
+    quotes, books = validate.prices(page.quotes, page.books, page.rejects, dropped)
+    events = [x for x in items if isinstance(x, Event)]
+    markets = [x for x in items if isinstance(x, Market)] + [k for e in events for k in e.markets]
+    bars = [x for x in items if isinstance(x, Bar)]
+    out.rejected = len(page.rejects) - n_rejects
     out.fetched = len(markets) + len(bars) + sum(1 for e in events if not e.markets)
     venues = {e.venue for e in events} | {k.venue for k in markets} | {b.exchange for b in bars}
     if known_venues is not None:
@@ -170,11 +179,11 @@ def write_page(session: Session, page: Page[Any], known_venues: set[str] | None 
         ]
         if rows:
             out.add("outcomes", upsert(session, m.Outcome, rows, ["market_id", "name"], returning=None)[0])
-    refs = {(q.venue, q.market_id) for q in page.quotes} | {(b.venue, b.market_id) for b in page.books}
+    refs = {(q.venue, q.market_id) for q in quotes} | {(b.venue, b.market_id) for b in books}
     missing = refs - ids.keys()
     if missing:
         ids.update(market_ids(session, missing))
-    refs_all: list[Quote | OrderBook] = [*page.quotes, *page.books]
+    refs_all: list[Quote | OrderBook] = [*quotes, *books]
     out.orphans = sum(1 for x in refs_all if (x.venue, x.market_id) not in ids)
     qrows = [
         {
@@ -187,7 +196,7 @@ def write_page(session: Session, page: Page[Any], known_venues: set[str] | None 
             "bid_size": q.bid_size,
             "ask_size": q.ask_size,
         }
-        for q in page.quotes
+        for q in quotes
         if (q.venue, q.market_id) in ids
     ]
     if qrows:
@@ -202,7 +211,7 @@ def write_page(session: Session, page: Page[Any], known_venues: set[str] | None 
             "bids": _levels(b.bids),
             "asks": _levels(b.asks),
         }
-        for b in page.books
+        for b in books
         if (b.venue, b.market_id) in ids
     ]
     if brows:

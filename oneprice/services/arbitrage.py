@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from oneprice.arbitrage import deviations, store
-from oneprice.arbitrage.alerts import AlertPolicy, AlertSink, dispatch
+from oneprice.arbitrage.alerts import AlertSink, delivery_loop, dispatch, enqueue, policy_from
 from oneprice.arbitrage.detect import Candidate, Params
 from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
 from oneprice.config import Settings
@@ -110,10 +110,12 @@ async def scan_once_async(
     clients: Mapping[str, VenueClient] | None = None,
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
+    deliver: bool = True,
 ) -> dict[str, Any]:
-    """One scan: refresh books of hedgeable matches, detect, persist the run, alert. Never raises for
-    a failing venue; an unexpected failure is stored as a failed run and reported. ``size`` overrides
-    the target size in contracts (``ONEPRICE_ARB_TARGET_SIZE``)."""
+    """One scan: refresh books of hedgeable matches, detect, persist the run, enqueue alerts (and, with
+    ``deliver``, send the due ones). Never raises for a failing venue; an unexpected failure is stored
+    as a failed run and reported. ``size`` overrides the target size in contracts
+    (``ONEPRICE_ARB_TARGET_SIZE``)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     s = svc.settings
@@ -138,12 +140,12 @@ async def scan_once_async(
             for c in use.values():
                 await c.aclose()
     run_id, ids = store.save_run(engine, res, error)
-    policy = AlertPolicy(
-        Decimal(str(s.arb_alert_min_edge)), Decimal(str(s.arb_alert_change)), s.arb_max_book_age_s
-    )
-    alerts = await dispatch(
-        engine, run_id, res.candidates, ids, svc.alert_sinks() if sinks is None else sinks, policy
-    )
+    policy = policy_from(s)
+    use_sinks = svc.alert_sinks() if sinks is None else sinks
+    if deliver:
+        alerts = await dispatch(engine, run_id, res.candidates, ids, use_sinks, policy)
+    else:  # a delivery loop beside the scan loop sends them
+        alerts = enqueue(engine, run_id, res.candidates, ids, [sk.name for sk in use_sinks], policy)
     if alerts:
         store.set_alert_count(engine, run_id, alerts)
     return _summary(run_id, res, alerts, error)
@@ -169,18 +171,26 @@ async def scan_forever(
     sinks: Sequence[AlertSink] | None = None,
     size: int | None = None,
 ) -> int:
-    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done."""
+    """Scan every ``every_s`` seconds (start to start) until cancelled or ``max_runs``; returns runs done.
+
+    Alerts are delivered by a task beside the scans, so a slow or failing sink never delays a scan."""
     loop = asyncio.get_running_loop()
+    use_sinks = svc.alert_sinks() if sinks is None else sinks
+    courier = asyncio.create_task(delivery_loop(svc.engine, use_sinks, policy_from(svc.settings)))
     done = 0
-    while max_runs is None or done < max_runs:
-        started = loop.time()
-        result = await scan_once_async(svc, source, clients, sinks, size)
-        done += 1
-        if on_result is not None:
-            on_result(result)
-        if max_runs is not None and done >= max_runs:
-            break
-        await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    try:
+        while max_runs is None or done < max_runs:
+            started = loop.time()
+            result = await scan_once_async(svc, source, clients, use_sinks, size, deliver=False)
+            done += 1
+            if on_result is not None:
+                on_result(result)
+            if max_runs is not None and done >= max_runs:
+                break
+            await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
+    finally:
+        courier.cancel()
+        await asyncio.gather(courier, return_exceptions=True)
     return done
 
 

@@ -156,7 +156,7 @@ def run_backtest(
     run_id = bt_store.save_run(db, res, kind=kind, source=src) if save else None
     return {
         "run_id": run_id,
-        "metrics": res.metrics(),
+        "metrics": bt_store.jsonable(res.metrics()),  # NaN and infinity as None
         "equity": bt_store.series_of(res),
         "trades": bt_store.trades_of(res),
         "meta": bt_store.jsonable(res.meta),
@@ -188,7 +188,16 @@ def sweep(
     sig = _signal(svc, bars, signal_source, symbol, timeframe) if strat.needs_signal else None
     t = time.perf_counter()
     table = run_sweep(
-        bars, strategy, grid, CostModel(fee=fee), cash, fill, signal=sig, workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        CostModel(fee=fee),
+        cash,
+        fill,
+        signal=sig,
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     elapsed = time.perf_counter() - t
     if sort_by not in table.columns and len(table):
@@ -227,7 +236,16 @@ def walk_forward(
     """Walk-forward optimisation: best params on each train window, traded out of sample."""
     bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
     out = run_walk_forward(
-        bars, strategy, grid, train, test, objective, CostModel(fee=fee), workers=workers, scheduler=scheduler
+        bars,
+        strategy,
+        grid,
+        train,
+        test,
+        objective,
+        CostModel(fee=fee),
+        workers=workers,
+        scheduler=scheduler,
+        max_combos=svc.settings.backtest_max_grid,
     )
     eq = out.pop("equity")
     out["equity"] = {"ts": [t.isoformat() for t in eq.index], "equity": eq.tolist()}

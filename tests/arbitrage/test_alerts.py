@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from oneprice.arbitrage.alerts import ConsoleSink, JsonlSink, WebhookSink, sinks_from_settings
 from oneprice.config import Settings
+from oneprice.core.errors import ConfigError
 
 
 @pytest.fixture
@@ -61,5 +62,7 @@ def test_sinks_from_settings(tmp_path: Path) -> None:
     sinks = sinks_from_settings(s)
     assert [type(x) for x in sinks] == [ConsoleSink, JsonlSink, WebhookSink]
     assert "hook" not in repr(s.webhook_url)  # the secret never shows in reprs or logs
-    no_url = sinks_from_settings(Settings(arb_alert_sinks="webhook,bogus", webhook_url=None))
+    no_url = sinks_from_settings(Settings(arb_alert_sinks="webhook", webhook_url=None))
     assert no_url == []
+    with pytest.raises(ConfigError, match="unknown sink 'bogus'"):  # refused when the settings load
+        Settings(arb_alert_sinks="webhook,bogus")

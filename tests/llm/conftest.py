@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from oneprice.models.llm import registry
+
+# One intra-op thread: on a shared host two spinning oneDNN threads per process slow every test
+# several-fold; results do not depend on the thread count.
+torch.set_num_threads(1)
 
 
 def _require(name: str) -> None:

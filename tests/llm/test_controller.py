@@ -71,3 +71,48 @@ def test_tree_mask_ancestors_and_window() -> None:
     w = kv.tree_mask(parents, past=3, dtype=torch.float32, device=torch.device("cpu"), window=3)[0, 0] == 0
     # node 3 sits at position 3 + 2 = 5: with a window of 3 it sees positions 3..5 only
     assert not w[3, 0] and not w[3, 2] and w[3, 3] and w[3, 4] and w[3, 6]
+
+
+def test_realised_cost_switches_a_proposer_off_and_probes_it_later() -> None:
+    """The prediction says speculate; the measured seconds per token say it does not pay."""
+    from oneprice.models.llm.controller import RunState
+
+    ctl = Controller(_flat())
+    run = RunState()
+    costs = {"draft": lambda k: 0.0}
+    assert ctl.plan(run, costs) == (None, 0)  # plain first: measure plain in this request
+    ctl.record(run, None, 1, 0.1)
+    name, k = ctl.plan(run, costs)
+    assert name == "draft" and k > 0
+    for _ in range(3):  # each speculative step turns out slower per token than plain
+        ctl.record(run, "draft", 2, 0.4)
+    plans = [ctl.plan(run, costs) for _ in range(60)]
+    spec = [p for p in plans if p[0] is not None]
+    assert 0 < len(spec) < 8  # mostly plain, with sparse, backed-off probes
+    for _ in range(6):  # the probes find it paying again: speculation resumes
+        ctl.record(run, "draft", 4, 0.1)
+    assert ctl.plan(run, costs)[0] == "draft"
+
+
+def test_auto_takes_the_cheapest_proposer_per_token() -> None:
+    from oneprice.models.llm.controller import RunState
+
+    ctl = Controller(_flat(), plain_every=1000)
+    run = RunState()
+    costs = {"prompt_lookup": lambda k: 0.0, "token_recycling": lambda k: 0.0}
+    ctl.record(run, None, 1, 0.1)
+    tried = {ctl.plan(run, costs)[0] for _ in range(1)}
+    ctl.record(run, "prompt_lookup", 5, 0.1)  # 0.02 s per token
+    assert ctl.plan(run, costs)[0] == "token_recycling"  # untried: tried once
+    ctl.record(run, "token_recycling", 2, 0.1)  # 0.05 s per token
+    assert all(ctl.plan(run, costs)[0] == "prompt_lookup" for _ in range(5)) and tried
+
+
+def test_plain_is_remeasured_while_speculating() -> None:
+    from oneprice.models.llm.controller import RunState
+
+    ctl = Controller(_flat(), plain_every=8)
+    run = RunState()
+    ctl.record(run, None, 1, 0.1)
+    plans = [ctl.plan(run, {"prompt_lookup": lambda k: 0.0}) for _ in range(32)]
+    assert sum(1 for p in plans if p[0] is None) == 4

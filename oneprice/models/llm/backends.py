@@ -44,6 +44,15 @@ class LocalBackend:
                 yield chunk.text
 
 
+def response_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``response_format`` for a JSON Schema ({} asks for any JSON object)."""
+    if not schema:
+        return {"type": "json_object"}
+    name = str(schema.get("title") or "output")
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:64]
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
 class OpenAIBackend:
     """Client for /v1/chat/completions (vLLM, llama.cpp server, Ollama, OpenAI, ``oneprice llm serve``)."""
 
@@ -67,6 +76,10 @@ class OpenAIBackend:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.json_schema is not None:
+            body["response_format"] = response_format(params.json_schema)
+        if params.regex is not None:
+            body["guided_regex"] = params.regex  # vLLM's name; ``oneprice llm serve`` honours it too
         return body
 
     @staticmethod

@@ -1,11 +1,17 @@
-"""SmartSpec-style controller: pick each request's speculation length k from measured goodput.
+"""SmartSpec-style controller: pick each request's proposer and speculation length k from goodput.
 
-Goodput(k) = E[tokens per step | k] / (T(k + 1) + proposer cost(k)), with T(n) the target's forward
-time over n tokens (calibrated on the host at start-up, refined online) and E from the request's
-acceptance rate alpha: E = 1 + alpha + ... + alpha^k. k = 0 is the plain path (goodput 1 / T(1));
-when no k beats it the request decodes plainly, probing now and then (exponential back-off) so a
-request that turns copy-heavy later can still switch speculation back on (never where even
-near-certain acceptance would not pay, e.g. when T(n) grows linearly in n).
+Predicted goodput(k) = E[tokens per step | k] / (T(k + 1) + proposer cost(k)), with T(n) the target's
+forward time over n tokens (calibrated on the host at start-up, refined online), the proposer's cost
+measured online (a draft model's forwards included) and E from the request's acceptance rate alpha:
+E = 1 + alpha + ... + alpha^k. k = 0 is the plain path (goodput 1 / T(1)).
+
+A prediction is only a prediction: a neighbour on the CPU, a cold cache or a draft model slower than
+calibrated all break it. So each request also keeps the *realised* wall-clock seconds per emitted
+token of its plain steps and of each proposer's speculative steps (taken in the same request, hence
+under the same load). A proposer whose realised cost per token is not below plain's is switched off
+for that request, and tried again only after an exponentially growing run of plain steps; while
+speculating, every ``plain_every``-th step is plain so the plain figure stays current. ``auto`` runs
+this over every proposer the engine has and takes the cheapest per token at each step.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 K_CHOICES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 
@@ -26,15 +32,22 @@ class CostModel:
 
     @classmethod
     def calibrate(
-        cls, forward: Callable[[int], None], sizes: tuple[int, ...] = (), reps: int = 3
+        cls,
+        forward: Callable[[int], None],
+        sizes: tuple[int, ...] = (),
+        reps: int = 3,
+        sync: Callable[[], None] = lambda: None,
     ) -> CostModel:
+        """``sync`` waits for queued device work (``torch.cuda.synchronize``) so timings are compute."""
         sizes = sizes or (1, *(k + 1 for k in K_CHOICES))  # exactly the n the controller may pick:
-        forward(1)  # warm-up                               # BLAS speed is far from linear in n
+        forward(1)  # warm-up; BLAS speed is far from linear in n
         table = {n: float("inf") for n in sizes}
         for _ in range(reps):  # round-robin, so a busy spell on the host hits every size alike
             for n in sizes:
+                sync()
                 t0 = time.perf_counter()
                 forward(n)
+                sync()
                 table[n] = min(table[n], time.perf_counter() - t0)  # the least disturbed run
         return cls(table)
 
@@ -58,6 +71,19 @@ class CostModel:
             self.table[n] = (1 - weight) * self.table[n] + weight * seconds
 
 
+class Ema:
+    """An exponentially weighted mean (None until the first value)."""
+
+    def __init__(self, weight: float = 0.3) -> None:
+        self.weight = weight
+        self.value: float | None = None
+        self.count = 0
+
+    def add(self, x: float) -> None:
+        self.value = x if self.value is None else (1 - self.weight) * self.value + self.weight * x
+        self.count += 1
+
+
 @dataclass
 class RequestSpec:
     """Per-request acceptance tracking (geometric model, exponentially decayed)."""
@@ -67,6 +93,7 @@ class RequestSpec:
     plain_run: int = 0
     probe_every: int = 4
     decay: float = 0.9
+    cost: Ema = field(default_factory=Ema)  # realised seconds per emitted token of speculative steps
 
     @property
     def alpha(self) -> float:
@@ -78,10 +105,13 @@ class RequestSpec:
 
 
 class Controller:
-    def __init__(self, cost: CostModel, k_max: int = 16, min_gain: float = 1.03) -> None:
+    def __init__(
+        self, cost: CostModel, k_max: int = 16, min_gain: float = 1.03, plain_every: int = 24
+    ) -> None:
         self.cost = cost
         self.k_max = k_max
         self.min_gain = min_gain
+        self.plain_every = plain_every
 
     def expected(self, alpha: float, k: int) -> float:
         return sum(alpha**i for i in range(k + 1))
@@ -100,6 +130,7 @@ class Controller:
         return best, best_g
 
     def choose(self, st: RequestSpec, proposer_cost: Callable[[int], float]) -> int:
+        """k for one proposer from the prediction alone (``plan`` adds the realised costs)."""
         k, _ = self.best_k(st.alpha, proposer_cost)
         if k:
             st.plain_run = 0
@@ -114,10 +145,56 @@ class Controller:
             return min(probe, 4)
         return 0
 
+    def plan(self, run: RunState, costs: dict[str, Callable[[int], float]]) -> tuple[str | None, int]:
+        """(proposer, k) for the next step of a request; (None, 0) is a plain step."""
+        run.steps += 1
+        plain = run.plain.value
+        if plain is None or (run.steps % self.plain_every == 0):
+            return None, 0  # measure plain in this request, under this load
+        best: tuple[float, str, int] | None = None
+        for name, cost in costs.items():
+            st = run.spec.setdefault(name, RequestSpec())
+            realised = st.cost.value
+            if realised is not None and st.cost.count >= 2 and realised * self.min_gain > plain:
+                k = 0  # speculation measured and found not to pay: plain, probing with back-off
+                st.plain_run += 1
+                if st.plain_run >= st.probe_every:
+                    st.plain_run = 0
+                    st.probe_every = min(st.probe_every * 2, 64)
+                    k = min(self.best_k(0.9, cost)[0], 4)
+            else:
+                k = self.choose(st, cost)
+            if not k:
+                continue
+            guess = realised if realised is not None else 0.0  # untried: try it once
+            if best is None or guess < best[0]:
+                best = (guess, name, k)
+        if best is None:
+            return None, 0
+        return best[1], best[2]
+
     def update(self, st: RequestSpec, depth: int, accepted: int) -> None:
         st.update(depth, accepted)
         if accepted:
             st.probe_every = 4
+
+    def record(self, run: RunState, name: str | None, tokens: int, seconds: float) -> None:
+        """A step's realised wall-clock cost (proposing, verifying, sampling) per emitted token."""
+        if tokens <= 0:
+            return
+        if name is None:
+            run.plain.add(seconds / tokens)
+        else:
+            run.spec.setdefault(name, RequestSpec()).cost.add(seconds / tokens)
+
+
+@dataclass
+class RunState:
+    """One request's controller state: per-proposer acceptance and realised costs, plain's cost."""
+
+    spec: dict[str, RequestSpec] = field(default_factory=dict)
+    plain: Ema = field(default_factory=Ema)
+    steps: int = 0
 
 
 class FixedController(Controller):
@@ -129,3 +206,6 @@ class FixedController(Controller):
 
     def choose(self, st: RequestSpec, proposer_cost: Callable[[int], float]) -> int:
         return self.k
+
+    def plan(self, run: RunState, costs: dict[str, Callable[[int], float]]) -> tuple[str | None, int]:
+        return (next(iter(costs)), self.k) if costs else (None, 0)

@@ -29,7 +29,6 @@ class DraftModel(Proposer):
         super().__init__(engine)
         assert engine.draft is not None
         self.q_model: Any = engine.draft.model
-        self.step_cost = 0.0  # seconds per draft token, measured by the engine's calibration
 
     def start(self, req: Request) -> None:
         req.state["draft"] = {"cache": kv.new_cache(), "tokens": []}
@@ -54,7 +53,10 @@ class DraftModel(Proposer):
         tokens: list[int] = []
         qs: list[torch.Tensor] = []
         params = req.params
+        grammar = req.constraint.fork() if req.constraint is not None else None
         while len(tokens) < k:
+            if grammar is not None:  # draft inside the grammar too: q proposes only legal tokens
+                logits = grammar.mask_logits(logits)
             if params.greedy:
                 x = int(logits.argmax())
                 conf = float(torch.softmax(logits.float(), -1)[x])
@@ -64,14 +66,15 @@ class DraftModel(Proposer):
                 conf = float(q[x])
                 qs.append(q)
             tokens.append(x)
+            if grammar is not None:
+                grammar.advance(x)
+                if grammar.done:
+                    break
             if len(tokens) >= k or (conf < self.stop_below and tokens):
                 break
             logits = self._logits(st, [x])
         q_all = torch.stack(qs) if qs else None
         return Draft(tokens, list(range(-1, len(tokens) - 1)), q_all)
-
-    def cost(self, k: int) -> float:
-        return self.step_cost * k
 
     def finish(self, req: Request) -> None:
         req.state.pop("draft", None)

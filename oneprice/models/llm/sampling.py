@@ -42,4 +42,17 @@ def probs(logits: torch.Tensor, temperature: float, top_p: float = 1.0) -> torch
 
 
 def sample(p: torch.Tensor, gen: torch.Generator | None) -> int:
+    """One draw from p; ``gen`` must live on p's device (CUDA generators for CUDA tensors)."""
     return int(torch.multinomial(p, 1, generator=gen).item())
+
+
+def uniform(gen: torch.Generator | None, device: torch.device) -> float:
+    """A U(0, 1) draw from gen (on gen's device, so a seeded CUDA run never mixes devices)."""
+    return float(torch.rand(1, generator=gen, device=gen.device if gen is not None else device).item())
+
+
+def generator(seed: int | None, device: torch.device) -> torch.Generator | None:
+    """A seeded generator on the model's device (``multinomial`` on CUDA refuses a CPU generator)."""
+    if seed is None:
+        return None
+    return torch.Generator(device=device).manual_seed(int(seed))

@@ -1,18 +1,26 @@
 """Verifiers: decide which drafted tokens the target p accepts, and the token that follows.
 
-Signature (fixed): ``verifier(draft, p_logits, params, gen) -> Verdict`` where ``p_logits[i]`` are the
-target's logits after input position i (position 0 is the pending, already-committed token; position
-i + 1 is draft node i) and ``draft.q`` holds the draft's distributions when it has them.
+Signature (fixed): ``verifier(draft, p_logits, params, gen, constraint) -> Verdict`` where
+``p_logits[i]`` are the target's logits after input position i (position 0 is the pending,
+already-committed token; position i + 1 is draft node i) and ``draft.q`` holds the draft's
+distributions when it has them. With a grammar ``constraint`` the verifier masks each position's
+logits in the grammar state reached along the accepted path and commits every token it emits to the
+constraint: a drafted token the grammar forbids can never equal the masked choice, so it is rejected,
+and the output is exactly constrained plain decoding's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
-from oneprice.models.llm.sampling import SamplingParams, probs, sample
+from oneprice.models.llm.sampling import SamplingParams, probs, sample, uniform
+
+if TYPE_CHECKING:
+    from oneprice.models.llm.grammar import Constraint
 
 
 @dataclass
@@ -41,17 +49,27 @@ class Verdict:
     next_token: int  # the target's own token after the accepted path (bonus or correction)
 
 
-Verifier = Callable[[Draft, torch.Tensor, SamplingParams, "torch.Generator | None"], Verdict]
+Verifier = Callable[
+    [Draft, torch.Tensor, SamplingParams, "torch.Generator | None", "Constraint | None"], Verdict
+]
 
 
 def greedy_verify(
-    draft: Draft, p_logits: torch.Tensor, params: SamplingParams, gen: torch.Generator | None
+    draft: Draft,
+    p_logits: torch.Tensor,
+    params: SamplingParams,
+    gen: torch.Generator | None,
+    constraint: Constraint | None = None,
 ) -> Verdict:
-    """Longest prefix (tree path) where each drafted token is the target's argmax."""
-    best = p_logits.argmax(dim=-1).tolist()
+    """Longest prefix (tree path) where each drafted token is the target's (masked) argmax."""
+    best = p_logits.argmax(dim=-1).tolist() if constraint is None else []
     node, path = -1, list[int]()
     while True:
-        want = best[node + 1]
+        if constraint is None:
+            want = best[node + 1]
+        else:
+            want = int(constraint.mask_logits(p_logits[node + 1]).argmax())
+            constraint.advance(want)
         nxt = next((c for c in draft.children(node) if draft.tokens[c] == want), None)
         if nxt is None:
             return Verdict(path, want)
@@ -60,7 +78,11 @@ def greedy_verify(
 
 
 def rejection_verify(
-    draft: Draft, p_logits: torch.Tensor, params: SamplingParams, gen: torch.Generator | None
+    draft: Draft,
+    p_logits: torch.Tensor,
+    params: SamplingParams,
+    gen: torch.Generator | None,
+    constraint: Constraint | None = None,
 ) -> Verdict:
     """Speculative sampling that leaves the output distributed exactly as sampling from p.
 
@@ -68,26 +90,42 @@ def rejection_verify(
     from norm(max(0, p - q)). Without q (draft-free proposers): sample x ~ p at each node and follow the
     child drafted with that token, if any.
     """
-    p_all = probs(p_logits, params.temperature, params.top_p)
+    p_all = probs(p_logits, params.temperature, params.top_p) if constraint is None else None
+
+    def p_at(i: int) -> torch.Tensor:  # p at input position i, masked in the current grammar state
+        if p_all is not None:
+            return p_all[i]
+        assert constraint is not None
+        return probs(constraint.mask_logits(p_logits[i]), params.temperature, params.top_p)
+
+    def emit(path: list[int], x: int) -> Verdict:
+        if constraint is not None:
+            constraint.advance(x)
+        return Verdict(path, x)
+
     node, path = -1, list[int]()
     if draft.q is None:
         while True:
-            x = sample(p_all[node + 1], gen)
+            x = sample(p_at(node + 1), gen)
             nxt = next((c for c in draft.children(node) if draft.tokens[c] == x), None)
             if nxt is None:
-                return Verdict(path, x)
+                return emit(path, x)
+            if constraint is not None:
+                constraint.advance(x)
             path.append(nxt)
             node = nxt
     for i, x in enumerate(draft.tokens):  # a chain: parents == [-1, 0, 1, ...]
-        p, q = p_all[i], draft.q[i]
-        u = torch.rand(1, generator=gen).item()
+        p, q = p_at(i), draft.q[i]
+        u = uniform(gen, p.device)
         if q[x] > 0 and u < min(1.0, float(p[x] / q[x])):
+            if constraint is not None:
+                constraint.advance(x)
             path.append(i)
             continue
         residual = torch.clamp(p - q, min=0.0)
         total = residual.sum()
-        return Verdict(path, sample(residual / total if total > 0 else p, gen))
-    return Verdict(path, sample(p_all[len(draft.tokens)], gen))
+        return emit(path, sample(residual / total if total > 0 else p, gen))
+    return emit(path, sample(p_at(len(draft.tokens)), gen))
 
 
 def verifier_for(params: SamplingParams) -> Verifier:
