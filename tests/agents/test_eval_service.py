@@ -42,7 +42,8 @@ def test_evaluate_calls_the_llm_for_every_item_and_scores_all_baselines(
     b = res["4h"]
     assert len(be.seen) == b["items"] >= 4
     assert b["agents"]["all"]["n"] == 1 and b["agents"]["all"]["abstain_rate"] > 0  # 1 LONG, the rest garbage
-    assert b["agents"]["abstain_reasons"] == {"no_json": b["items"] - 1}
+    [(reason, count)] = b["agents"]["abstain_reasons"].items()
+    assert "json" in reason and count == b["items"] - 1  # no_json / invalid_json: the parser's code
     for k in ("rules", "random", "majority", "logistic", "gboost", "logistic_placebo"):
         lo, hi = b[k]["all"]["ci95"]
         assert 0 <= lo <= hi <= 1 and b[k]["all"]["n"] == b["items"]

@@ -39,7 +39,7 @@ def test_every_window_gets_a_decision_or_a_reasoned_abstain(engine, windows: lis
 def test_prompt_lookup_output_equals_plain_on_a_decision_prompt(engine, windows: list[Window]) -> None:  # type: ignore[no-untyped-def]
     w = windows[0]
     msgs = [decision_messages(analyse(w).text(), w.symbol, w.timeframe, len(w))]
-    params = default_params(40)
+    params = default_params(24)
     plain = EngineCaller(engine, batch=1, method="plain").run(msgs, params)[0]
     spec = EngineCaller(engine, batch=1, method="prompt_lookup").run(msgs, params)[0]
     assert plain.text == spec.text and plain.text.startswith(REPLY_PREFIX)  # type: ignore[union-attr]
