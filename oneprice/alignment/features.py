@@ -161,9 +161,12 @@ def _eff_conflict(a: Contract, b: Contract) -> bool:
 
 
 def _coarse(c: Contract) -> bool:
-    """The deadline is only a year's end in the rules or a Kalshi ticker's date."""
+    """The deadline is a year's end (Dec 31 or Jan 1) read from the rules, a Kalshi ticker or an expected
+    expiration: venues close such a market on the period's last scheduled event. Any other date they
+    state is exact ("before May 1, 2025" is a month after "by March 31, 2025")."""
     d = effective_deadline(c)
-    return d is not None and d in (c.rules_year_end, c.ticker_date, c.expected)
+    stated = (c.rules_deadline, c.rules_year_end, c.ticker_date, c.expected)
+    return d is not None and d in stated and (d.month, d.day) in ((12, 31), (1, 1))
 
 
 def _signed_days(a: Any, b: Any, cap: float = 1500.0) -> float:

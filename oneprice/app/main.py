@@ -18,6 +18,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("matches.py", "Matches", ":material/join_inner:", "matches"),
     ("opportunities.py", "Opportunities", ":material/trending_up:", "opportunities"),
     ("backtests.py", "Backtests", ":material/query_stats:", "backtests"),
+    ("signals.py", "Signals", ":material/sentiment_satisfied:", "signals"),
 ]
 
 

@@ -17,7 +17,7 @@ from oneprice.arbitrage import safety
 from oneprice.core import venues
 from oneprice.core.errors import InputError
 from oneprice.core.fees import NotExecutableError
-from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, complete_sets, other
+from oneprice.core.match import BOUNDS, EQUIVALENCE, Match, ReviewStatus, complete_sets, other
 from oneprice.core.pricing import Leg, SetFill, max_positive_size, set_depth, walk_set
 from oneprice.core.types import ONE, ZERO, Market, OrderBook
 
@@ -41,7 +41,13 @@ class PairSpec:
     def match(self) -> Match:
         """The domain match this pair prices."""
         return Match(
-            self.match_id, self.a_id, self.b_id, self.relation, self.outcome_map, self.confidence, self.status
+            self.match_id,
+            self.a_id,
+            self.b_id,
+            self.relation,
+            self.outcome_map,
+            self.confidence,
+            ReviewStatus(self.status),
         )
 
 

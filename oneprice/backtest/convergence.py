@@ -15,6 +15,7 @@ reaches ``threshold``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -63,7 +64,7 @@ class VenueCost(CostModel):
     def fee_for(self, size: Any, price: Any) -> Any:
         return self.fee_for_fills([(price, abs(size))])
 
-    def fee_for_fills(self, fills: list[tuple[Any, Any]]) -> Any:
+    def fee_for_fills(self, fills: Sequence[tuple[Any, Any]]) -> Any:
         base = CostModel.fee_for_fills(self, fills) if self.fee or self.fixed else Decimal(0)
         if self.venue_fee is None or not fills:
             return base

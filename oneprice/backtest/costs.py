@@ -15,6 +15,7 @@ the very same float operations and produce identical trades.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -67,7 +68,7 @@ class CostModel:
                 f = math.ceil(f / step - 1e-9) * step
         return f
 
-    def fee_for_fills(self, fills: list[tuple[Any, Any]]) -> Any:
+    def fee_for_fills(self, fills: Sequence[tuple[Any, Any]]) -> Any:
         """Fee of one order filled at several (price, size) levels: exact per level, rounded once."""
         if not fills:
             return 0.0

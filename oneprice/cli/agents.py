@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
             False, "--signals", help="Also write the decisions to the signals table."
         ),
         rules: bool = typer.Option(False, "--rules", help="No LLM: the rules vote of the same tools."),
+        threads: int = typer.Option(None, "--threads", min=1, help="CPU threads of the local engine."),
     ) -> None:
         """Decide LONG / SHORT / ABSTAIN for every window, with an ATR stop, target and size."""
         from oneprice.core.errors import OnePriceError
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             rep = agents.predict(
-                build_services(), windows, out, manifest, model, batch, method, signals, rules
+                build_services(), windows, out, manifest, model, batch, method, signals, rules, threads
             )
         except (OnePriceError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -22,18 +23,50 @@ def settings_error(exc: Any) -> typer.Exit:
     return fail("bad setting: " + "; ".join(parts), EXIT_USAGE)
 
 
+def db_first(args: list[str]) -> list[str]:
+    """``--db URL`` wherever it is on the line (``oneprice db upgrade --db URL`` too) moved to the front,
+    where the root command reads it: one database option for every command."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest += args[i:]
+            break
+        if a == "--db" and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 2
+            continue
+        (front if a.startswith("--db=") else rest).append(a)
+        i += 1
+    return front + rest
+
+
 class RootGroup(TyperGroup):
     """Turns our errors, raised anywhere below, into a one-line message and a documented exit code."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        out: list[str] = super().parse_args(ctx, db_first(list(args)))
+        return out
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         """Usage errors (a bad choice, a malformed option) as one line on stderr, exit status 2."""
         # typer vendors click; its exception types are reached through typer's package
         from typer._click.exceptions import ClickException, UsageError
 
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except ClickException as exc:
             hint = ""
             if isinstance(exc, UsageError) and exc.ctx is not None:
@@ -74,7 +107,18 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; the order here is the order of ``oneprice --help``.
-COMMAND_MODULES = ("db", "ingest", "align", "arbitrage", "backtest", "llm", "agents", "dashboard", "demo")
+COMMAND_MODULES = (
+    "db",
+    "ingest",
+    "align",
+    "arbitrage",
+    "backtest",
+    "signals",
+    "llm",
+    "agents",
+    "dashboard",
+    "demo",
+)
 
 
 def _version(value: bool) -> None:
@@ -121,7 +165,7 @@ def _main(
     from oneprice.log import setup_logging
 
     try:
-        settings = Settings(**({"db_url": db} if db else {}))
+        settings = Settings(db_url=db) if db else Settings()
         setup_logging("DEBUG" if verbose else settings.log_level, settings.log_json)
     except ValidationError as exc:
         raise settings_error(exc) from None

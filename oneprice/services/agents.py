@@ -71,7 +71,9 @@ def read_windows(folder: Path, manifest: Path | None) -> tuple[list[Window], lis
     files = sorted(folder.glob("*.csv"))
     if not files:
         raise ParseError("no_windows", f"no .csv files in {folder}")
-    good, bad, rejects = [], [], {}
+    good: list[Window] = []
+    bad: list[Decision] = []
+    rejects: dict[str, int] = {}
     for f in files:
         symbol, tf = names.get(f.stem, ("", ""))
         try:
@@ -138,9 +140,18 @@ def predict(
     method: str | None = None,
     to_signals: bool = False,
     rules: bool = False,
+    threads: int | None = None,
 ) -> PredictReport:
-    """Decide every window of ``windows_dir`` and write ``out`` (``rules``: no LLM, the rules vote)."""
+    """Decide every window of ``windows_dir`` and write ``out`` (``rules``: no LLM, the rules vote).
+
+    ``threads`` sets torch's CPU threads for the in-process engine (fewer than the cores pays on a
+    host other processes share: OpenMP threads that wait on each other burn the time slices).
+    """
     t0 = time.perf_counter()
+    if threads and not rules:
+        import torch
+
+        torch.set_num_threads(threads)
     windows, bad, rejects = read_windows(windows_dir, manifest)
     name = "rules" if rules else model_name(svc, model)
     calls = 0
@@ -228,7 +239,7 @@ def evaluate(
             }
             block["rejects"] = rejects
             for k, dec in cols.items():
-                entry = {}
+                entry: dict[str, Any] = {}
                 for kind in ("all", "bar100", "next"):
                     keep = [j for j, it in enumerate(sub) if kind == "all" or it.kind == kind]
                     s = ev.score([dec[j] for j in keep], [up[j] for j in keep])

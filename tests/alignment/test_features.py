@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from oneprice.alignment.contract import _ticker_date, parse
 from oneprice.alignment.features import (
+    FACET_FEATURES,
     FEATURES,
     HARD_CONFLICTS,
     SOFT_FACETS,
@@ -16,6 +19,7 @@ from oneprice.alignment.features import (
     pair_features,
     polarity_flip,
 )
+from oneprice.alignment.reader import READER_FEATURES, pair_reading
 
 DIRECTIONAL = {"deadline_diff"}
 MIRRORED = {
@@ -31,7 +35,20 @@ MIRRORED = {
 
 
 def test_feature_names_are_stable() -> None:
-    assert list(pair_features(parse("a"), parse("b"), 0.1)) == list(FEATURES)
+    assert list(pair_features(parse("a"), parse("b"), 0.1)) == list(FACET_FEATURES)
+    assert FEATURES == FACET_FEATURES + READER_FEATURES  # the reader's columns come last
+
+
+def test_reader_mirrors_when_a_and_b_swap() -> None:
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(size=(n, 8)) for n in (3, 5))
+    a, b = (x / np.linalg.norm(x, axis=1, keepdims=True) for x in (a, b))
+    fab = dict(zip(READER_FEATURES, pair_reading(a, b), strict=True))
+    fba = dict(zip(READER_FEATURES, pair_reading(b, a), strict=True))
+    assert fab["read_doc_cos"] == pytest.approx(fba["read_doc_cos"])
+    for x, y in (("read_min_ab", "read_min_ba"), ("read_mean_ab", "read_mean_ba"), ("read_q_ab", "read_q_ba"),
+                 ("read_n_a", "read_n_b")):  # fmt: skip
+        assert fab[x] == pytest.approx(fba[y])
 
 
 def test_bucket_inside_threshold_means_containment() -> None:
@@ -513,7 +530,7 @@ def test_swapping_a_and_b_mirrors_directional_features(qa: str, qb: str, cos: fl
     a, b = parse(qa), parse(qb)
     fab, fba = pair_features(a, b, cos), pair_features(b, a, cos)
     pairs = {x for p in MIRRORED for x in p}
-    for k in FEATURES:
+    for k in FACET_FEATURES:
         if k in DIRECTIONAL:
             assert fab[k] == -fba[k]
         elif k not in pairs:

@@ -51,3 +51,30 @@ def test_expected_expiration_is_a_coarse_deadline_of_last_resort() -> None:
         expected_expiration=datetime(2026, 3, 1, 15, tzinfo=UTC),
     )
     assert effective_deadline(contract_of(m)).isoformat() == "2026-03-01"
+
+
+def test_a_stated_date_a_month_apart_is_another_window() -> None:
+    """A date the rules state is exact even where a Kalshi ticker repeats it (25MAY01); only a year's end
+    is coarse. "Before May 1, 2025" against "by March 31, 2025" is two windows."""
+    close = datetime(2025, 5, 1, 12, tzinfo=UTC)
+    lake = "If Kari Lake has been appointed to the Trump Administration before May 1, 2025, then Yes."
+    kalshi = parse(
+        "Will Kari Lake join the Trump Administration?", lake, close, "kalshi", "KXTRUMPOFFICIAL-25MAY01-KLA"
+    )
+    by_march = "This market will resolve to Yes if Trump appoints Kari Lake by March 31, 2025, 11:59 PM ET."
+    mar31 = datetime(2025, 3, 31, tzinfo=UTC)
+    poly = parse(
+        "Will Kari Lake be a member of the Trump administration?", by_march, mar31, "polymarket", "0x03"
+    )
+    assert "eff_deadline_conflict" in hard_facets(kalshi, poly)
+    reserve = (
+        "If Texas creates a strategic bitcoin reserve before Jan 1, 2026, then the market resolves to Yes."
+    )
+    year_end = parse(
+        "Will Texas create a bitcoin reserve before 2026?", reserve, close, "kalshi", "KXTEXASBTC-26"
+    )
+    dec10 = datetime(2025, 12, 10, tzinfo=UTC)
+    december = parse(
+        "Texas bitcoin reserve in 2025?", "Resolves Yes if created in 2025.", dec10, "polymarket", "0x4"
+    )
+    assert "eff_deadline_conflict" not in hard_facets(year_end, december)  # a year's end is coarse

@@ -34,6 +34,7 @@ DRAWN = {
     "matches": "Decisions are kept",
     "opportunities": "observation(s), one per scan",
     "backtests": "All metrics",
+    "signals": "No signals stored",
 }
 
 # Height of the page's content (Streamlit scrolls inside its main section, not the document).

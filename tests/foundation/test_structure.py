@@ -93,9 +93,17 @@ def test_another_applications_sqlite_file_is_refused_and_untouched(tmp_path: Pat
     assert res.exit_code == 2 and "holds other tables" in res.output and "Traceback" not in res.output
 
 
+def test_db_option_is_read_wherever_it_stands() -> None:
+    from oneprice.cli.main import db_first
+
+    assert db_first(["db", "upgrade", "--db", "sqlite:///x"]) == ["--db", "sqlite:///x", "db", "upgrade"]
+    assert db_first(["scan", "--db=u", "--once"]) == ["--db=u", "scan", "--once"]
+    assert db_first(["llm", "generate", "--", "--db", "x"]) == ["llm", "generate", "--", "--db", "x"]
+
+
 def test_db_upgrade_prints_no_info_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    cmd = [sys.executable, "-m", "oneprice", "--db", url, "db", "upgrade"]
+    cmd = [sys.executable, "-m", "oneprice", "db", "upgrade", "--db", url]  # as the issue writes it
     out = subprocess.run(cmd, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "INFO" not in out.stderr and "INFO" not in out.stdout, out.stderr
