@@ -27,8 +27,10 @@ def extract_json(text: str) -> Any:
     fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.S)
     if fenced:
         body = fenced.group(1)
-    if not body:
-        raise ParseError("no_json", "empty reply")
+    if not body or (
+        not any(c in body for c in '{["') and not body[0].isdigit() and body not in ("true", "false", "null")
+    ):
+        raise ParseError("no_json", "no JSON value in the reply")
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
