@@ -131,7 +131,7 @@ def dict_services(root: Path) -> list[str]:
         tree = ast.parse(path.read_text())
         for fn in tree.body:
             public = isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and not fn.name.startswith("_")
-            if public and fn.returns is not None and "dict" in ast.unparse(fn.returns):
+            if public and fn.returns is not None and re.search(r"\bdict\b", ast.unparse(fn.returns)):
                 out.append(f"{path.relative_to(root).as_posix()}:{fn.name} -> {ast.unparse(fn.returns)}")
     return out
 
