@@ -2,10 +2,11 @@
 
 ``BackendCaller`` sends one chat per prompt through any ``ChatBackend`` (an OpenAI-compatible server
 gets the schema as ``response_format`` where the backend passes it on). ``EngineCaller`` drives the
-in-process engine itself: it starts the reply with ``REPLY_PREFIX`` (the model only continues the
-JSON object), and either decodes several windows in one batch (plain batched steps) or one window
-at a time through the engine's speculative path (prompt lookup pays here: the justification
-restates numbers from the reports). Each result is a ``ChatResult`` or the exception that call hit.
+in-process engine itself: under a JSON schema the engine's grammar mask writes the whole object;
+without one it starts the reply with ``REPLY_PREFIX`` (the model only continues the JSON object). It
+decodes several windows in one batch (plain batched steps) or one window at a time through the
+engine's speculative path (prompt lookup pays here: the justification restates numbers from the
+reports). Each result is a ``ChatResult`` or the exception that call hit.
 """
 
 from __future__ import annotations
@@ -65,8 +66,12 @@ class EngineCaller:
         self.stats = CallStats()
         self.prefix_ids = list(engine.tokenizer(REPLY_PREFIX, add_special_tokens=False)["input_ids"])
 
-    def _ids(self, m: Messages) -> list[int]:
-        return list(self.engine.encode_chat(m)) + self.prefix_ids
+    def _prefix(self, params: SamplingParams) -> tuple[list[int], str]:
+        """The reply's forced start: none where the grammar constrains the whole reply."""
+        return ([], "") if params.json_schema is not None else (self.prefix_ids, REPLY_PREFIX)
+
+    def _ids(self, m: Messages, params: SamplingParams) -> list[int]:
+        return list(self.engine.encode_chat(m)) + self._prefix(params)[0]
 
     def run(self, prompts: list[Messages], params: SamplingParams) -> list[ChatResult | Exception]:
         params = replace(params, method=self.method)
@@ -93,16 +98,18 @@ class EngineCaller:
 
     def _one(self, chunk: list[Messages], params: SamplingParams) -> list[ChatResult]:
         res = []
+        head = self._prefix(params)[1]
         for m in chunk:
-            ids = self._ids(m)
+            ids = self._ids(m, params)
             c = self.engine.generate(ids, params)
-            res.append(ChatResult(REPLY_PREFIX + c.text, c.finish_reason, len(ids), len(c.token_ids)))
+            res.append(ChatResult(head + c.text, c.finish_reason, len(ids), len(c.token_ids)))
         return res
 
     def _batch(self, chunk: list[Messages], params: SamplingParams) -> list[ChatResult]:
         from oneprice.models.llm.batch import stream_batch
 
-        prompts = [self._ids(m) for m in chunk]
+        head = self._prefix(params)[1]
+        prompts = [self._ids(m, params) for m in chunk]
         texts = [""] * len(chunk)
         counts = [0] * len(chunk)
         reasons = ["length"] * len(chunk)
@@ -111,6 +118,4 @@ class EngineCaller:
             counts[r] += len(ch.token_ids)
             if ch.finish_reason:
                 reasons[r] = ch.finish_reason
-        return [
-            ChatResult(REPLY_PREFIX + t, reasons[r], len(prompts[r]), counts[r]) for r, t in enumerate(texts)
-        ]
+        return [ChatResult(head + t, reasons[r], len(prompts[r]), counts[r]) for r, t in enumerate(texts)]

@@ -46,9 +46,9 @@ class Decision:
 
 
 def default_params(max_new_tokens: int = 64) -> SamplingParams:
-    return SamplingParams(
-        max_new_tokens=max_new_tokens, temperature=0.0, stop=("}",), json_schema=DECISION_SCHEMA
-    )
+    # The schema ends the object by construction (the grammar mask); no stop string is needed, and
+    # a "}" stop would cut a justification that quotes one.
+    return SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0, json_schema=DECISION_SCHEMA)
 
 
 def _quotes(justification: str, reports: str) -> bool:

@@ -8,7 +8,7 @@ from oneprice.agents.analysts import analyse
 from oneprice.agents.cache import CallCache
 from oneprice.agents.callers import EngineCaller
 from oneprice.agents.pipeline import decide, default_params
-from oneprice.agents.prompts import DECISIONS, REPLY_PREFIX, decision_messages
+from oneprice.agents.prompts import DECISIONS, decision_messages
 from oneprice.agents.window import Window
 from oneprice.models.llm import registry
 
@@ -42,4 +42,4 @@ def test_prompt_lookup_output_equals_plain_on_a_decision_prompt(engine, windows:
     params = default_params(24)
     plain = EngineCaller(engine, batch=1, method="plain").run(msgs, params)[0]
     spec = EngineCaller(engine, batch=1, method="prompt_lookup").run(msgs, params)[0]
-    assert plain.text == spec.text and plain.text.startswith(REPLY_PREFIX)  # type: ignore[union-attr]
+    assert plain.text == spec.text and plain.text.startswith("{")  # type: ignore[union-attr]
