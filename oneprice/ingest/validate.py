@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from oneprice.core import Bar, Event, Level, Market, OrderBook, ParseError, Quote
+
+T = TypeVar("T", Quote, OrderBook)
 
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 MAX_ID = 255  # String(255) keys: external ids, event ids, outcome names, token ids
@@ -188,20 +190,18 @@ def prices(
     quotes: list[Quote], books: list[OrderBook], rejects: list[ParseError], dropped: set[tuple[str, str]]
 ) -> tuple[list[Quote], list[OrderBook]]:
     """The storable quotes and books, less those of ``dropped`` markets; rejects appended."""
-    qs: list[Quote] = []
-    bs: list[OrderBook] = []
-    for q in quotes:
-        if (q.venue, q.market_id) in dropped:
+    return _storable(quotes, quote, rejects, dropped), _storable(books, book, rejects, dropped)
+
+
+def _storable(
+    items: list[T], check: Callable[[T], T], rejects: list[ParseError], dropped: set[tuple[str, str]]
+) -> list[T]:
+    out: list[T] = []
+    for x in items:
+        if (x.venue, x.market_id) in dropped:
             continue
         try:
-            qs.append(quote(q))
+            out.append(check(x))
         except ParseError as exc:
             rejects.append(exc)
-    for b in books:
-        if (b.venue, b.market_id) in dropped:
-            continue
-        try:
-            bs.append(book(b))
-        except ParseError as exc:
-            rejects.append(exc)
-    return qs, bs
+    return out
