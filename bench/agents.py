@@ -53,6 +53,7 @@ def main() -> None:
     from oneprice.services import agents
     from oneprice.services.container import build_services
     from oneprice.services.llm import get_engine
+    from oneprice.services.results import to_json
 
     svc = build_services()
     s = svc.settings
@@ -109,14 +110,16 @@ def main() -> None:
         fee=args.fee,
         cache=CallCache(None),  # every call fresh: the timings are real
     )
+    names = ("agents", "rules", "random", "majority", "logistic", "gboost", "logistic_placebo")
     for tf in args.timeframes.split(","):
-        b = res[tf]
-        print(f"--- {tf}: {b['items']} items ({b['all_items']} in all, {b['clusters']} overlap clusters)")
-        for k in ("agents", "rules", "random", "majority", "logistic", "gboost", "logistic_placebo"):
-            a, f = b[k]["all"], b[k]["after_fees"]
+        b = res.timeframes[tf]
+        methods = {"agents": b.agents, **b.methods}
+        print(f"--- {tf}: {b.items} items ({b.all_items} in all, {b.clusters} overlap clusters)")
+        for k in names:
+            a, f = methods[k].all, methods[k].after_fees
             print(
-                f"{k:17s} acc {a['accuracy']} {a['ci95']} n={a['n']} abstain {a['abstain_rate']} "
-                f"mean {f['mean_bps']} bps/trade"
+                f"{k:17s} acc {a.accuracy} {a.ci95} n={a.n} abstain {a.abstain_rate} "
+                f"mean {f.mean_bps} bps/trade"
             )
     out = {
         "model": model,
@@ -133,24 +136,25 @@ def main() -> None:
         "spec_windows": len(msgs),
     }
     for tf in args.timeframes.split(","):
-        b = res[tf]
+        b = res.timeframes[tf]
+        methods = {"agents": b.agents, **b.methods}
         out[tf] = {
             k: {
-                "accuracy": b[k]["all"]["accuracy"],
-                "ci95": b[k]["all"]["ci95"],
-                "n": b[k]["all"]["n"],
-                "abstain_rate": b[k]["all"]["abstain_rate"],
-                "bar100_accuracy": b[k]["bar100"]["accuracy"],
-                "next_accuracy": b[k]["next"]["accuracy"],
-                "mean_bps_after_fees": b[k]["after_fees"]["mean_bps"],
-                **({"all_items": b[k]["full"]} if "full" in b[k] else {}),
+                "accuracy": m.all.accuracy,
+                "ci95": m.all.ci95,
+                "n": m.all.n,
+                "abstain_rate": m.all.abstain_rate,
+                "bar100_accuracy": m.bar100.accuracy,
+                "next_accuracy": m.next.accuracy,
+                "mean_bps_after_fees": m.after_fees.mean_bps,
+                **({"all_items": to_json(m.full)} if m.full is not None else {}),
             }
-            for k in ("agents", "rules", "random", "majority", "logistic", "gboost", "logistic_placebo")
+            for k, m in ((k, methods[k]) for k in names)
         }
-        out[tf]["items"] = b["items"]
-        out[tf]["agents"]["windows_per_min"] = b["agents"]["windows_per_min"]
-        out[tf]["agents"]["abstain_reasons"] = b["agents"]["abstain_reasons"]
-        out[tf]["agents"]["quotes_evidence"] = b["agents"]["quotes_evidence"]
+        out[tf]["items"] = b.items
+        out[tf]["agents"]["windows_per_min"] = b.agents.windows_per_min
+        out[tf]["agents"]["abstain_reasons"] = b.agents.abstain_reasons
+        out[tf]["agents"]["quotes_evidence"] = b.agents.quotes_evidence
     print(json.dumps(out))
 
 

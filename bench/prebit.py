@@ -31,6 +31,7 @@ from oneprice.backtest import Bars  # noqa: E402
 from oneprice.models.prebit import build_dataset, read_daily, read_tweets, walk_forward  # noqa: E402
 from oneprice.models.prebit.model import auc_table, fold_auc_table  # noqa: E402
 from oneprice.models.sentiment import load_model, score_texts  # noqa: E402
+from oneprice.services.results import to_json  # noqa: E402
 from oneprice.services.signals import backtest_rules  # noqa: E402
 
 ASSETS = {"gold": "GC_F.csv", "sp_fut": "ES_F.csv", "crude": "CL_F.csv", "qqq": "QQQ.csv", "spy": "SPY.csv"}
@@ -99,11 +100,11 @@ def main() -> None:
     oos = ds.loc[days]
     bars = Bars.from_frame(oos[["open", "high", "low", "close", "volume"]], "BTC/USD", "1d")
     trading = backtest_rules(bars, p_up.loc[days], p_down.loc[days], fee=args.fee)
-    print(f"buy_hold {trading['buy_hold']}")
-    print(f"sma_10_50 {trading['sma_10_50']}")
-    for rule, rows in trading["rules"].items():
+    print(f"buy_hold {to_json(trading.baselines['buy_hold'])}")
+    print(f"sma_10_50 {to_json(trading.baselines['sma_10_50'])}")
+    for rule, rows in trading.rules.items():
         for theta, r in rows.items():
-            print(f"  {rule:8s} theta {theta:4s} {r}")
+            print(f"  {rule:8s} theta {theta:4s} {to_json(r)}")
     out = {
         "folds": int(pred["fold"].nunique()),
         "oos_days": len(days),
@@ -123,7 +124,7 @@ def main() -> None:
         },
         "placebo_auc_by_seed": {task: [round(v, 4) for v in vals] for task, vals in placebos.items()},
         "fee": args.fee,
-        "trading": trading,
+        "trading": to_json(trading),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     print(json.dumps(out))

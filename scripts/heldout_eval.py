@@ -24,6 +24,7 @@ from heldout_split import write_split
 from oneprice.log import setup_logging
 from oneprice.services import alignment
 from oneprice.services.container import build_services
+from oneprice.services.results import to_json
 
 
 def main() -> None:
@@ -37,12 +38,12 @@ def main() -> None:
             path = Path(tmp) / f"heldout-{seed}.csv"
             write_split(path, seed)
             out = alignment.evaluate(build_services(), labels=path)
-            m = out["model"]["hedgeable"]
-            base = max(out["baselines"][k]["hedgeable"]["f1"] for k in ("fuzzy", "cosine"))
-            ok = m["precision"] >= 0.95 and m["recall"] >= 0.85 and m["f1"] - base >= 0.15
-            rows.append({"seed": seed, **m, "best_baseline_f1": base, "meets_all": ok})
+            m = out.model.hedgeable
+            base = max(out.baselines[k].hedgeable.f1 for k in ("fuzzy", "cosine"))
+            ok = m.precision >= 0.95 and m.recall >= 0.85 and m.f1 - base >= 0.15
+            rows.append({"seed": seed, **to_json(m), "best_baseline_f1": base, "meets_all": ok})
             print(
-                f"seed {seed:>3}: precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f}"
+                f"seed {seed:>3}: precision {m.precision:.3f} recall {m.recall:.3f} f1 {m.f1:.3f}"
                 f"  best baseline f1 {base:.3f}  {'meets all' if ok else ''}",
                 flush=True,
             )

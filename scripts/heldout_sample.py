@@ -14,14 +14,15 @@ import random
 
 from oneprice.alignment.labels import read_pairs
 from oneprice.services import alignment, arbitrage
+from oneprice.services.alignment import MatchMarket
 from oneprice.services.container import build_services
 
 
-def _show(k: int, head: str, a: dict[str, object], b: dict[str, object], rules: int) -> None:
+def _show(k: int, head: str, a: MatchMarket, b: MatchMarket, rules: int) -> None:
     print(f"\n[{k}] {head}")
     for side, m in (("A", a), ("B", b)):
-        text = " ".join(str(m.get("rules") or "").split())
-        print(f"  {side} {m['venue']}:{m['external_id']} close {m.get('close_time')}\n    Q: {m['question']}")
+        text = " ".join(str(m.rules or "").split())
+        print(f"  {side} {m.venue}:{m.external_id} close {m.close_time}\n    Q: {m.question}")
         print(f"    R: {text[:rules]}{'...' if len(text) > rules else ''}")
 
 
@@ -41,23 +42,23 @@ def main() -> None:
         )
         outside = [
             r for r in rows
-            if frozenset({(r["market_a"]["venue"], r["market_a"]["external_id"]),
-                          (r["market_b"]["venue"], r["market_b"]["external_id"])}) not in keys
+            if frozenset({(r.market_a.venue, r.market_a.external_id),
+                          (r.market_b.venue, r.market_b.external_id)}) not in keys
         ]  # fmt: skip
         pick = random.Random(args.seed).sample(outside, min(args.sample, len(outside)))
         print(f"{len(rows)} hedgeable proposals, {len(outside)} outside the labels; {len(pick)} sampled")
         for k, r in enumerate(pick, 1):
-            head = f"match {r['id']} {r['relation']} P(same) {r['confidence']:.3f}"
-            _show(k, head, r["market_a"], r["market_b"], args.rules_chars)
+            head = f"match {r.id} {r.relation} P(same) {r.confidence:.3f}"
+            _show(k, head, r.market_a, r.market_b, args.rules_chars)
     if args.opportunities:
-        opps = [o for o in arbitrage.latest_opportunities(svc) if o["is_opportunity"]]
-        by_id = {r["id"]: r for r in alignment.list_matches(svc, limit=100000)}
+        opps = [o for o in arbitrage.latest_opportunities(svc) if o.is_opportunity]
+        by_id = {r.id: r for r in alignment.list_matches(svc, limit=100000)}
         print(f"{len(opps)} opportunities in the latest scan")
         for k, o in enumerate(opps, 1):
-            r = by_id[o["match_id"]]
-            head = (f"match {o['match_id']} {o['relation']} edge {o['edge']:.4f} conf {o['confidence']:.3f} "
-                    f"flags {','.join(o.get('flags') or []) or 'clean'}")  # fmt: skip
-            _show(k, head, r["market_a"], r["market_b"], args.rules_chars)
+            r = by_id[o.match_id]
+            head = (f"match {o.match_id} {o.relation} edge {o.edge:.4f} conf {o.confidence:.3f} "
+                    f"flags {','.join(o.flags) or 'clean'}")  # fmt: skip
+            _show(k, head, r.market_a, r.market_b, args.rules_chars)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import streamlit as st
 
 from oneprice.config import Settings
 from oneprice.services.container import Services, build_services
+from oneprice.services.results import to_json
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +232,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A display frame from service rows: Decimals become floats, nested values become text."""
-    records = [{k: _cell(v) for k, v in r.items() if columns is None or k in columns} for r in rows]
+def frame(rows: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A display frame from service rows (result dataclasses or mappings): Decimals become floats, nested
+    values become text."""
+    plain = [to_json(r) for r in rows]
+    records = [{k: _cell(v) for k, v in r.items() if columns is None or k in columns} for r in plain]
     df = pd.DataFrame.from_records(records)
     if columns is not None:
         df = df.reindex(columns=[c for c in columns if c in df.columns])

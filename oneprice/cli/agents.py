@@ -80,6 +80,8 @@ def register(app: typer.Typer) -> None:
         except (OnePriceError, OSError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(json.dumps(res))
+        from oneprice.services.results import to_json
+
+        typer.echo(json.dumps(to_json(res)))
 
     app.add_typer(sub, name="agents")

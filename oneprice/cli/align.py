@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from oneprice.cli import lazy_module, services
+from oneprice.services.results import to_json
+
+if TYPE_CHECKING:
+    from oneprice.services.alignment import AlignEval
 
 alignment = lazy_module("oneprice.services.alignment")
 
@@ -30,37 +33,37 @@ class Decision(StrEnum):
     rejected = "rejected"
 
 
-def _print_eval(res: dict[str, Any]) -> None:
-    t = Table(title=f"hedgeable (equivalent + inverse, right outcome map), n={res.get('n')}")
+def _print_eval(res: AlignEval) -> None:
+    t = Table(title=f"hedgeable (equivalent + inverse, right outcome map), n={res.n}")
     for c in ("method", "precision", "recall", "f1"):
         t.add_column(c)
-    rows = [("model", res["model"]["hedgeable"])] + [(k, v["hedgeable"]) for k, v in res["baselines"].items()]
+    rows = [("model", res.model.hedgeable)] + [(k, v.hedgeable) for k, v in res.baselines.items()]
     for name, m in rows:
-        t.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+        t.add_row(name, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}")
     console.print(t)
-    if cal := res.get("calibration"):
-        c = Table(title=f"P(same proposition): Brier {cal['brier']:.4f} (base rate {cal['base_rate']:.3f})")
+    if cal := res.calibration:
+        c = Table(title=f"P(same proposition): Brier {cal.brier:.4f} (base rate {cal.base_rate:.3f})")
         for col in ("bin", "pairs", "mean P(same)", "share same"):
             c.add_column(col)
-        for row in cal["reliability"]:
-            c.add_row(row["bin"], str(row["n"]), f"{row['mean_p']:.3f}", f"{row['observed']:.3f}")
+        for row in cal.reliability:
+            c.add_row(row.bin, str(row.n), f"{row.mean_p:.3f}", f"{row.observed:.3f}")
         console.print(c)
     r = Table(title="model, per relation")
     for c in ("relation", "precision", "recall", "f1"):
         r.add_column(c)
-    for rel, m in res["model"]["relations"].items():
-        r.add_row(rel, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    for rel, m in res.model.relations.items():
+        r.add_row(rel, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}")
     console.print(r)
     cm = Table(title="confusion matrix (rows: truth, columns: predicted)")
     cm.add_column("truth \\ pred")
-    relations = list(res["confusion"])
+    relations = list(res.confusion)
     short = {
         rel: rel.replace("mutually_exclusive", "exclusive").replace("_implies_", "→") for rel in relations
     }
     for rel in relations:
         cm.add_column(short[rel], justify="right")
     for rel in relations:
-        cm.add_row(short[rel], *[str(res["confusion"][rel][p]) for p in relations])
+        cm.add_row(short[rel], *[str(res.confusion[rel][p]) for p in relations])
     console.print(cm)
 
 
@@ -84,7 +87,7 @@ def register(app: typer.Typer) -> None:
         """Align the database's markets across venues; store proposals for review."""
         res = alignment.run(services(), progress=None if as_json else lambda m: console.print(m))
         if as_json:
-            print(json.dumps(asdict(res)))
+            print(json.dumps(to_json(res)))
             return
         console.print(
             f"{res.markets} markets {res.venues}: {res.candidates} candidates, {res.scored} scored, "
@@ -109,7 +112,8 @@ def register(app: typer.Typer) -> None:
         res = alignment.evaluate(svc, labels, cv=cv, folds=folds)
         if as_json:
             keep = ("model", "baselines", "calibration", "n", "train_pairs")
-            print(json.dumps({k: res[k] for k in keep if k in res}))
+            body = to_json(res)
+            print(json.dumps({k: body[k] for k in keep if k in body}))
         else:
             _print_eval(res)
 
@@ -128,14 +132,14 @@ def register(app: typer.Typer) -> None:
         for m in alignment.list_matches(
             services(), status.value if status else None, min_confidence, rels, limit
         ):
-            a, b = m["market_a"], m["market_b"]
+            a, b = m.market_a, m.market_b
             t.add_row(
-                str(m["id"]),
-                m["relation"],
-                m["status"],
-                f"{m['confidence']:.2f}",
-                f"{a['venue']}:{a['external_id']} {a['question']}",
-                f"{b['venue']}:{b['external_id']} {b['question']}",
+                str(m.id),
+                m.relation,
+                m.status,
+                f"{m.confidence:.2f}",
+                f"{a.venue}:{a.external_id} {a.question}",
+                f"{b.venue}:{b.external_id} {b.question}",
             )
         console.print(t)
 

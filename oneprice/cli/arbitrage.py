@@ -6,13 +6,16 @@ import asyncio
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from oneprice.cli import lazy_module, services
+
+if TYPE_CHECKING:
+    from oneprice.services.arbitrage import DeviationSummary, ScanCandidate, ScanSummary
 
 arb = lazy_module("oneprice.services.arbitrage")
 
@@ -47,11 +50,11 @@ def _legs(legs: list[dict[str, Any]]) -> str:
     )
 
 
-def reason_counts(excluded: list[dict[str, Any]]) -> dict[str, int]:
+def reason_counts(excluded: list[ScanCandidate]) -> dict[str, int]:
     """Excluded candidates per reason code (the text before the first colon)."""
     out: dict[str, int] = {}
     for e in excluded:
-        code = (e["excluded_reason"] or "").split(":", 1)[0]
+        code = (e.excluded_reason or "").split(":", 1)[0]
         out[code] = out.get(code, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
@@ -61,19 +64,19 @@ def wide_console() -> Console:
     return Console() if Console().is_terminal else Console(width=150)
 
 
-def print_scan(result: dict[str, Any], console: Console | None = None, max_excluded: int = 20) -> None:
+def print_scan(result: ScanSummary, console: Console | None = None, max_excluded: int = 20) -> None:
     """Opportunities (edge, size, fees, annualised return) and excluded candidates with reasons."""
     con = console or wide_console()
-    opps, exc = result["opportunities"], result["excluded"]
+    opps, exc = result.opportunities, result.excluded
     con.print(
-        f"scan run {result['run_id']} ({result['source']}): {result['status']}; {result['pairs']} pairs, "
-        f"{result['books']} books, {len(opps)} opportunities, {result['no_edge']} without edge, "
-        f"{len(exc)} excluded, {result['alerts']} alerts; fetch {result['fetch_s']:.2f}s, "
-        f"total {result['total_s']:.2f}s"
+        f"scan run {result.run_id} ({result.source}): {result.status}; {result.pairs} pairs, "
+        f"{result.books} books, {len(opps)} opportunities, {result.no_edge} without edge, "
+        f"{len(exc)} excluded, {result.alerts} alerts; fetch {result.fetch_s:.2f}s, "
+        f"total {result.total_s:.2f}s"
     )
-    if result.get("error"):
-        con.print(f"[red]scan failed: {result['error']}[/red]")
-    for venue, err in sorted(result["venue_errors"].items()):
+    if result.error:
+        con.print(f"[red]scan failed: {result.error}[/red]")
+    for venue, err in sorted(result.venue_errors.items()):
         con.print(f"[yellow]venue {venue}: {err['count']} errors, e.g. {err['errors'][0]}[/yellow]")
     if opps:
         t = Table(title="Executable opportunities (per contract, after fees and depth)")
@@ -95,22 +98,22 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
             t.add_column(col, overflow="fold")
         for o in opps:
             t.add_row(
-                str(o["match_id"]),
-                o["kind"],
-                o["pair"][:70],
-                _legs(o["legs"]),
-                _d(o["size"], "{:.0f}"),
-                _d(o["max_size"], "{:.0f}"),
-                _d(o["edge"]),
-                _d(o["profit"], "{:.2f}"),
-                _d(o["fees"], "{:.2f}"),
-                _d(o["annualized"], "{:.1%}"),
-                _d(o["risk_adjusted_edge"]),
-                _d(o["book_age_s"], "{:.0f}"),
-                "clean" if o.get("clean") else ", ".join(o.get("flags", [])),
+                str(o.match_id),
+                o.kind,
+                o.pair[:70],
+                _legs(o.legs),
+                _d(o.size, "{:.0f}"),
+                _d(o.max_size, "{:.0f}"),
+                _d(o.edge),
+                _d(o.profit, "{:.2f}"),
+                _d(o.fees, "{:.2f}"),
+                _d(o.annualized, "{:.1%}"),
+                _d(o.risk_adjusted_edge),
+                _d(o.book_age_s, "{:.0f}"),
+                "clean" if o.clean else ", ".join(o.flags),
             )
         con.print(t)
-        n_clean = sum(1 for o in opps if o.get("clean"))
+        n_clean = sum(1 for o in opps if o.clean)
         con.print(
             f"{n_clean} clean (reviewed pair, decidable rules); {len(opps) - n_clean} flagged: unreviewed = "
             "no human confirmed the match; thin_rules = a venue's rules name no measure, source or tie "
@@ -123,21 +126,19 @@ def print_scan(result: dict[str, Any], console: Console | None = None, max_exclu
         t = Table(title=f"Excluded candidates ({len(exc)}: {counts})")
         for col in ("match", "pair", "reason"):
             t.add_column(col, overflow="fold")
-        shown = sorted(
-            exc, key=lambda e: (e["excluded_reason"] or "").startswith("missing_book")
-        )  # rarer first
+        shown = sorted(exc, key=lambda e: (e.excluded_reason or "").startswith("missing_book"))  # rarer first
         for e in shown[:max_excluded]:
-            t.add_row(str(e["match_id"]), e["pair"][:60], e["excluded_reason"])
+            t.add_row(str(e.match_id), e.pair[:60], e.excluded_reason)
         con.print(t)
         if len(exc) > max_excluded:
             con.print(f"... and {len(exc) - max_excluded} more excluded")
 
 
-def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
+def print_summary(summary: DeviationSummary, console: Console | None = None) -> None:
     con = console or Console()
     t = Table(
-        title=f"Deviation summary (persistent: mid gap > {summary['gap_threshold']} in >= "
-        f"{summary['persist_share']:.0%} of observations)"
+        title=f"Deviation summary (persistent: mid gap > {summary.gap_threshold} in >= "
+        f"{summary.persist_share:.0%} of observations)"
     )
     for col in (
         "group",
@@ -150,19 +151,19 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         "exec > 0",
     ):
         t.add_column(col)
-    rows = [("all", summary["overall"])]
-    rows += [(f"venues {k}", v) for k, v in summary["by_venue_pair"].items()]
-    rows += [(f"category {k}", v) for k, v in summary["by_category"].items()]
+    rows = [("all", summary.overall)]
+    rows += [(f"venues {k}", v) for k, v in summary.by_venue_pair.items()]
+    rows += [(f"category {k}", v) for k, v in summary.by_category.items()]
     for name, g in rows:
         t.add_row(
             name,
-            str(g["pairs"]),
-            str(g["observations"]),
-            str(g["persistent_pairs"]),
-            _d(g["share_persistent"], "{:.1%}"),
-            _d(g["mean_mid_gap"]),
-            _d(g["mean_exec_deviation"]),
-            _d(g["share_positive_exec"], "{:.1%}"),
+            str(g.pairs),
+            str(g.observations),
+            str(g.persistent_pairs),
+            _d(g.share_persistent, "{:.1%}"),
+            _d(g.mean_mid_gap),
+            _d(g.mean_exec_deviation),
+            _d(g.share_positive_exec, "{:.1%}"),
         )
     con.print(t)
 
@@ -219,10 +220,10 @@ def register(app: typer.Typer) -> None:
             t.add_column(col)
         for r in arb.deviation_history(svc, match):
             t.add_row(
-                str(r["ts"]),
-                str(r["scan_run_id"]),
-                _d(r["mid_gap"]),
-                _d(r["executable_edge"]),
-                _d(r["edge_size"] or Decimal(0), "{:.0f}"),
+                str(r.ts),
+                str(r.scan_run_id),
+                _d(r.mid_gap),
+                _d(r.executable_edge),
+                _d(r.edge_size or Decimal(0), "{:.0f}"),
             )
         con.print(t)

@@ -153,20 +153,18 @@ def register(app: typer.Typer) -> None:
                 take_profit=take_profit,
             )
             if as_json:
-                body = {"run_id": out["run_id"], "metrics": out["metrics"]}
+                body = {"run_id": out.run_id, "metrics": out.metrics}
                 typer.echo(json.dumps(body, default=str, allow_nan=False))  # metrics hold no NaN
                 return
-            m = out["metrics"]
-            t = Table(
-                title=f"run {out['run_id']}: {strategy} {symbol} {timeframe} {out['meta'].get('params')}"
-            )
+            m = out.metrics
+            t = Table(title=f"run {out.run_id}: {strategy} {symbol} {timeframe} {out.meta.get('params')}")
             t.add_column("metric")
             t.add_column("value", justify="right")
             for k in SHOW:
                 if k in m:
                     t.add_row(k, _fmt(k, m[k]))
             con.print(t)
-            con.print(f"report: oneprice backtest report {out['run_id']}")
+            con.print(f"report: oneprice backtest report {out.run_id}")
 
         _guard(go)
 
@@ -208,10 +206,10 @@ def register(app: typer.Typer) -> None:
                     sort_by=sort_by,
                 )
             con.print(
-                f"{out['combinations']} combinations ({out['skipped']} invalid skipped) in "
-                f"{out['seconds']:.3f} s, ranked by {sort_by}"
+                f"{out.combinations} combinations ({out.skipped} invalid skipped) in "
+                f"{out.seconds:.3f} s, ranked by {sort_by}"
             )
-            rows = out["rows"][:top]
+            rows = out.rows[:top]
             if rows:
                 t = Table()
                 for c in rows[0]:
@@ -257,10 +255,10 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
                 scheduler=scheduler,
             )
-            t = Table(title=f"walk-forward {strategy}: out-of-sample return {out['total_return']:.2%}")
+            t = Table(title=f"walk-forward {strategy}: out-of-sample return {out.total_return:.2%}")
             for c in ("test_start", "test_end", "params", f"train_{objective}", "test_return"):
                 t.add_column(c)
-            for f in out["folds"]:
+            for f in out.folds:
                 t.add_row(
                     str(f["test_start"]),
                     str(f["test_end"]),
@@ -295,14 +293,14 @@ def register(app: typer.Typer) -> None:
             for c in ("id", "created", "strategy", "symbol", "tf", "params", "return", "sharpe", "trades"):
                 t.add_column(c)
             for r in bt.list_runs(services(), limit):
-                m = r["metrics"] or {}
+                m = r.metrics or {}
                 t.add_row(
-                    str(r["run_id"]),
-                    r["created_at"][:19],
-                    r["strategy"],
-                    r["symbol"],
-                    r["timeframe"],
-                    json.dumps(r["params"]),
+                    str(r.run_id),
+                    r.created_at[:19],
+                    r.strategy,
+                    r.symbol,
+                    r.timeframe,
+                    json.dumps(r.params),
                     _fmt("total_return", m.get("total_return")),
                     _fmt("", m.get("sharpe")),
                     str(m.get("trade_count", "")),
@@ -314,8 +312,8 @@ def register(app: typer.Typer) -> None:
     @sub.command("strategies")
     def strategies() -> None:
         """Strategies and their parameters."""
-        for name, s in bt.list_strategies().items():
-            ps = ", ".join(f"{k}={p['default']}" for k, p in s["params"].items())
-            con.print(f"[bold]{name}[/bold] ({ps}): {s['help']}")
+        for s in bt.list_strategies():
+            ps = ", ".join(f"{k}={p.default}" for k, p in s.params.items())
+            con.print(f"[bold]{s.name}[/bold] ({ps}): {s.help}")
 
     app.add_typer(sub, name="backtest")

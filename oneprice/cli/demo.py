@@ -34,7 +34,7 @@ def demo() -> None:
     )
     con.rule("3. executable opportunities")
     print_scan(out.scan, con)
-    if ing.status == "failed" or out.scan.get("error"):
+    if ing.status == "failed" or out.scan.error:
         raise typer.Exit(1)
 
 

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Registry models and whether they are in the cache."""
         t = Table("name", "fetched", "licence", "description")
         for m in llm.list_models():
-            t.add_row(m["name"], "yes" if m["fetched"] else "no", m["licence"], m["description"])
+            t.add_row(m.name, "yes" if m.fetched else "no", m.licence, m.description)
         Console().print(t)
 
     @sub.command("generate")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from oneprice.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, fail, lazy_module, services
 from oneprice.core.errors import ConfigError, NotFoundError, OnePriceError, ParseError
+from oneprice.services.results import to_json
 
 svc_mod = lazy_module("oneprice.services.signals")
 console = Console()
@@ -44,12 +45,12 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _confusion(name: str, m: dict[str, Any]) -> None:
-    t = Table(title=f"{name}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, n={m['n']}")
+def _confusion(name: str, m: Any) -> None:
+    t = Table(title=f"{name}: accuracy {m.accuracy:.4f}, macro-F1 {m.macro_f1:.4f}, n={m.n}")
     t.add_column("true \\ predicted")
-    for lab in m["labels"]:
+    for lab in m.labels:
         t.add_column(lab, justify="right")
-    for lab, row in zip(m["labels"], m["confusion"], strict=True):
+    for lab, row in zip(m.labels, m.confusion, strict=True):
         t.add_row(lab, *map(str, row))
     console.print(t)
 
@@ -106,13 +107,13 @@ def register(app: typer.Typer) -> None:
             except (OnePriceError, OSError, ValueError) as exc:
                 _fail(exc)
         if as_json:
-            print(json.dumps(rep))
+            print(json.dumps(to_json(rep)))
             return
         console.print(
-            f"{rep['rows']} rows -> {rep['out']} ({rep['model']}, {rep['texts_per_s']} texts/s); "
-            f"labels {rep['label_counts']}"
+            f"{rep.rows} rows -> {rep.out} ({rep.model}, {rep.texts_per_s} texts/s); "
+            f"labels {rep.label_counts}"
         )
-        for name, m in rep.get("metrics", {}).items():
+        for name, m in (rep.metrics or {}).items():
             _confusion(name, m)
 
     @sub.command("list")
@@ -120,7 +121,7 @@ def register(app: typer.Typer) -> None:
         """Stored signal series (source, key, count, span)."""
         t = Table("source", "key", "count", "first", "last")
         for r in svc_mod.list_signals(_services()):
-            t.add_row(r["source"], r["key"], str(r["count"]), str(r["first"]), str(r["last"]))
+            t.add_row(r.source, r.key, str(r.count), str(r.first), str(r.last))
         console.print(t)
 
     @prebit.command("build")
@@ -162,7 +163,7 @@ def register(app: typer.Typer) -> None:
             )
         except (OnePriceError, OSError, ValueError) as exc:
             _fail(exc)
-        console.print(json.dumps(rep, indent=1))
+        console.print(json.dumps(to_json(rep), indent=1))
 
     @prebit.command("eval")
     def eval_cmd(
@@ -176,41 +177,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Walk-forward AUCs (indicators, text, fusion, placebo) and the trading rules after fees."""
         try:
-            rep = svc_mod.prebit_numbers(
-                svc_mod.prebit_eval(
-                    _services(), data, train_days, step, fee, write_db=write_db, symbol=symbol
-                )
+            rep = svc_mod.prebit_eval(
+                _services(), data, train_days, step, fee, write_db=write_db, symbol=symbol
             )
         except (OnePriceError, OSError, ValueError) as exc:
             _fail(exc)
         if as_json:
-            print(json.dumps(rep))
+            print(json.dumps(svc_mod.prebit_numbers(to_json(rep))))
             return
-        console.print(f"folds {rep['folds']}, out-of-sample days {rep['oos_days']} {rep['oos_span']}")
-        t = Table("task", *sorted(next(iter(rep["auc"].values()))), title="AUC")
-        for task, row in rep["auc"].items():
+        console.print(f"folds {rep.folds}, out-of-sample days {rep.oos_days} {rep.oos_span}")
+        t = Table("task", *sorted(next(iter(rep.auc.values()))), title="AUC")
+        for task, row in rep.auc.items():
             t.add_row(task, *(f"{row[k]:.3f}" if row[k] is not None else "n/a" for k in sorted(row)))
         console.print(t)
-        tr = rep["trading"]
+        tr = rep.trading
         t = Table("strategy", "trades", "return", "sharpe", "max drawdown", title=f"after fees ({fee:g})")
-        for name in [k for k in tr if k != "rules"]:
-            r = tr[name]
+        rows = list(tr.baselines.items())
+        rows += [(f"{rule} {theta}", r) for rule, by in tr.rules.items() for theta, r in by.items()]
+        for name, r in rows:
             t.add_row(
                 name,
-                str(r["trade_count"]),
-                f"{r['total_return']:.2%}",
-                str(r["sharpe"]),
-                f"{r['max_drawdown']:.2%}",
+                str(r.trade_count),
+                f"{r.total_return:.2%}",
+                str(r.sharpe),
+                f"{r.max_drawdown:.2%}",
             )
-        for rule, rows in tr["rules"].items():
-            for theta, r in rows.items():
-                t.add_row(
-                    f"{rule} {theta}",
-                    str(r["trade_count"]),
-                    f"{r['total_return']:.2%}",
-                    str(r["sharpe"]),
-                    f"{r['max_drawdown']:.2%}",
-                )
         console.print(t)
 
     @prebit.command("train")
@@ -225,7 +216,7 @@ def register(app: typer.Typer) -> None:
             rep = svc_mod.prebit_train(_services(), data, out, kind, train_days or None)
         except (OnePriceError, OSError, ValueError) as exc:
             _fail(exc)
-        console.print(json.dumps(rep, indent=1))
+        console.print(json.dumps(to_json(rep), indent=1))
 
     @prebit.command("predict")
     def predict_cmd(
@@ -241,7 +232,7 @@ def register(app: typer.Typer) -> None:
             rep = svc_mod.prebit_predict(_services(), data, model, out, not no_db, symbol, last)
         except (OnePriceError, OSError, ValueError) as exc:
             _fail(exc)
-        console.print(json.dumps(rep, indent=1))
+        console.print(json.dumps(to_json(rep), indent=1))
 
     sub.add_typer(prebit, name="prebit")
     app.add_typer(sub, name="signals")

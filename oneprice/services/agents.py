@@ -22,6 +22,7 @@ from oneprice.agents.prompts import PROMPT_VERSION
 from oneprice.agents.window import Window, read_manifest, read_window
 from oneprice.core.errors import ParseError
 from oneprice.services.container import Services
+from oneprice.services.results import INLINE, OMIT_NONE
 
 log = logging.getLogger(__name__)
 TF_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
@@ -40,6 +41,67 @@ class PredictReport:
     def abstain_rate(self) -> float:
         n = len(self.decisions)
         return sum(d.decision == "ABSTAIN" for d in self.decisions) / n if n else 0.0
+
+
+@dataclass(frozen=True)
+class WindowsRead:
+    windows: list[Window]  # readable
+    unreadable: list[Decision]  # an ABSTAIN row for each unreadable window, with its reason
+    rejects: dict[str, int]  # reason -> windows
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    accuracy: float | None  # None with nothing scored
+    ci95: list[float]  # Wilson interval
+    n: int
+    abstain_rate: float
+
+
+@dataclass(frozen=True)
+class AfterFees:
+    trades: int
+    mean_bps: float
+    sum_pct: float
+
+
+@dataclass(frozen=True)
+class MethodEval:
+    """One decision method on a timeframe's items: accuracy on all, bar-100 and next-bar items, the
+    trades' returns after fees, and (rules, fitted baselines) accuracy on every window of it."""
+
+    all: Accuracy
+    bar100: Accuracy
+    next: Accuracy
+    after_fees: AfterFees
+    full: Accuracy | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class AgentsMethodEval(MethodEval):
+    abstain_reasons: dict[str, int] = field(default_factory=dict)
+    quotes_evidence: float = 0.0  # share of decisions whose reasons quote the analysts' evidence
+    seconds: float = 0.0
+    windows_per_min: float | None = None  # LLM speed on the windows not answered from the cache
+
+
+@dataclass(frozen=True)
+class TimeframeEval:
+    items: int
+    all_items: int
+    clusters: int
+    rejects: dict[str, int]
+    agents: AgentsMethodEval
+    methods: dict[str, MethodEval] = field(metadata=INLINE)  # rules, random, the fitted baselines
+
+
+@dataclass(frozen=True)
+class AgentsEval:
+    prompt_version: str
+    model: str
+    fee: float
+    per_asset: int | None
+    timeframes: dict[str, TimeframeEval] = field(metadata=INLINE)
 
 
 def model_name(svc: Services, model: str | None) -> str:
@@ -63,7 +125,7 @@ def cache_for(svc: Services) -> CallCache:
     return CallCache(svc.settings.data_dir / "agents" / "calls.sqlite")
 
 
-def read_windows(folder: Path, manifest: Path | None) -> tuple[list[Window], list[Decision], dict[str, int]]:
+def read_windows(folder: Path, manifest: Path | None) -> WindowsRead:
     """Readable windows, an ABSTAIN row for each unreadable one (with its reason), and reject counts."""
     if not folder.is_dir():
         raise ParseError("not_a_directory", f"{folder} is not a directory")
@@ -81,7 +143,7 @@ def read_windows(folder: Path, manifest: Path | None) -> tuple[list[Window], lis
         except ParseError as exc:
             rejects[exc.reason] = rejects.get(exc.reason, 0) + 1
             bad.append(abstain(f.stem, "unreadable_window", str(exc)))
-    return good, bad, rejects
+    return WindowsRead(good, bad, rejects)
 
 
 def write_decisions(path: Path, decisions: list[Decision]) -> None:
@@ -152,7 +214,8 @@ def predict(
         import torch
 
         torch.set_num_threads(threads)
-    windows, bad, rejects = read_windows(windows_dir, manifest)
+    read = read_windows(windows_dir, manifest)
+    windows, bad, rejects = read.windows, read.unreadable, read.rejects
     name = "rules" if rules else model_name(svc, model)
     calls = 0
     if rules:
@@ -182,7 +245,7 @@ def evaluate(
     fee: float = 0.001,
     seed: int = 0,
     cache: CallCache | None = None,
-) -> dict[str, Any]:
+) -> AgentsEval:
     """QuantAgent's benchmark under ``root``: agents, rules-only and the baselines, per timeframe.
 
     ``per_asset`` windows of each asset go to the LLM (None: all); the rules, random, majority and
@@ -197,12 +260,7 @@ def evaluate(
     name = model_name(svc, model)
     caller = caller or caller_for(svc, model, batch=8)
     cache = cache if cache is not None else cache_for(svc)
-    result: dict[str, Any] = {
-        "prompt_version": PROMPT_VERSION,
-        "model": name,
-        "fee": fee,
-        "per_asset": per_asset,
-    }
+    blocks: dict[str, TimeframeEval] = {}
     rng = random.Random(seed)
     try:
         for tf in timeframes:
@@ -232,38 +290,45 @@ def evaluate(
             }
             for k, pred in fitted.items():
                 cols[k] = ["LONG" if pred[i] else "SHORT" for i in chosen]
-            block: dict[str, Any] = {
-                "items": len(sub),
-                "all_items": len(items),
-                "clusters": int(groups.max() + 1),
-            }
-            block["rejects"] = rejects
-            for k, dec in cols.items():
-                entry: dict[str, Any] = {}
-                for kind in ("all", "bar100", "next"):
-                    keep = [j for j, it in enumerate(sub) if kind == "all" or it.kind == kind]
-                    s = ev.score([dec[j] for j in keep], [up[j] for j in keep])
-                    entry[kind] = s.as_dict()
-                rets = [ev.trade_return(dec[j], sub[j].entry, sub[j].exit, costs) for j in range(len(sub))]
-                entry["after_fees"] = ev.returns_summary(rets)
-                block[k] = entry
             full = {
                 "rules": [rules_only(it.window, a).decision for it, a in zip(items, analyses, strict=True)]
             }
             full |= {k: ["LONG" if p else "SHORT" for p in pred] for k, pred in fitted.items()}
-            for k, dec in full.items():
-                block[k]["full"] = ev.score(dec, list(y)).as_dict()
-            block["agents"]["abstain_reasons"] = _reasons(ds)
-            block["agents"]["quotes_evidence"] = (
-                round(float(np.mean([d.quotes_evidence for d in ds])), 3) if ds else 0.0
-            )
-            block["agents"]["seconds"] = round(secs, 1)
+            entries: dict[str, dict[str, Any]] = {}
+            for k, dec in cols.items():
+                entry: dict[str, Any] = {}
+                for kind in ("all", "bar100", "next"):
+                    keep = [j for j, it in enumerate(sub) if kind == "all" or it.kind == kind]
+                    entry[kind] = _accuracy(ev.score([dec[j] for j in keep], [up[j] for j in keep]))
+                rets = [ev.trade_return(dec[j], sub[j].entry, sub[j].exit, costs) for j in range(len(sub))]
+                r = ev.returns_summary(rets)
+                entry["after_fees"] = AfterFees(int(r["trades"]), float(r["mean_bps"]), float(r["sum_pct"]))
+                if k in full:
+                    entry["full"] = _accuracy(ev.score(full[k], list(y)))
+                entries[k] = entry
             fresh = sum(not d.cached for d in ds)
-            block["agents"]["windows_per_min"] = round(60 * fresh / secs, 2) if fresh and secs > 0 else None
-            result[tf] = block
+            agents = AgentsMethodEval(
+                **entries.pop("agents"),
+                abstain_reasons=_reasons(ds),
+                quotes_evidence=round(float(np.mean([d.quotes_evidence for d in ds])), 3) if ds else 0.0,
+                seconds=round(secs, 1),
+                windows_per_min=round(60 * fresh / secs, 2) if fresh and secs > 0 else None,
+            )
+            blocks[tf] = TimeframeEval(
+                items=len(sub),
+                all_items=len(items),
+                clusters=int(groups.max() + 1),
+                rejects=rejects,
+                agents=agents,
+                methods={k: MethodEval(**e) for k, e in entries.items()},
+            )
     finally:
         cache.close()
-    return result
+    return AgentsEval(PROMPT_VERSION, name, fee, per_asset, blocks)
+
+
+def _accuracy(score: Any) -> Accuracy:
+    return Accuracy(**score.as_dict())
 
 
 def _subset(items: list[Any], per_asset: int | None) -> list[int]:

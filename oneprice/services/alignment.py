@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +19,7 @@ from oneprice.alignment.relations import ACTIONABLE, HEDGEABLE
 from oneprice.alignment.scoring import Prepared, explain, score_pairs, train_model
 from oneprice.core.errors import ConfigError
 from oneprice.services.container import Services
+from oneprice.services.results import OMIT_NONE
 
 log = logging.getLogger(__name__)
 METHOD = "embed-hnsw+facets-rf"
@@ -54,6 +55,94 @@ class AlignRun:
     trained: bool
     stages: dict[str, float]
     seconds: float
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    hedgeable: PRF  # equivalent + inverse with the right outcome map
+    relations: dict[str, PRF]  # relation -> scores
+
+
+@dataclass(frozen=True)
+class BaselineScores:
+    hedgeable: PRF
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    bin: str  # "0.3-0.4"
+    n: int
+    mean_p: float
+    observed: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    brier: float
+    base_rate: float
+    reliability: list[ReliabilityBin]
+
+
+@dataclass(frozen=True)
+class AlignEval:
+    model: ModelScores
+    calibration: Calibration | None = field(metadata=OMIT_NONE)
+    baselines: dict[str, BaselineScores]  # fuzzy, cosine
+    confusion: dict[str, dict[str, int]]  # truth -> predicted -> pairs
+    n: int
+    train_pairs: int | None = field(default=None, metadata=OMIT_NONE)  # with a labels file
+
+
+@dataclass(frozen=True)
+class MatchMarket:
+    id: int
+    venue: str
+    external_id: str
+    question: str
+    rules: str | None
+    close_time: str | None  # ISO
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    id: int
+    relation: str
+    status: str  # proposed | confirmed | rejected
+    confidence: float
+    method: str
+    model_version: str
+    explanation: dict[str, Any]  # deciding facets
+    outcome_map: dict[str, Any]  # A's outcome -> the B outcome hedging it
+    decided_at: str | None  # ISO
+    decided_by: str | None
+    market_a: MatchMarket
+    market_b: MatchMarket
+
+
+def _eval(d: dict[str, Any], train_pairs: int | None = None) -> AlignEval:
+    def prf(x: dict[str, float]) -> PRF:
+        return PRF(**x)
+
+    cal = d.get("calibration")
+    return AlignEval(
+        model=ModelScores(
+            prf(d["model"]["hedgeable"]), {k: prf(v) for k, v in d["model"]["relations"].items()}
+        ),
+        calibration=None
+        if cal is None
+        else Calibration(cal["brier"], cal["base_rate"], [ReliabilityBin(**r) for r in cal["reliability"]]),
+        baselines={k: BaselineScores(prf(v["hedgeable"])) for k, v in d["baselines"].items()},
+        confusion=d["confusion"],
+        n=d["n"],
+        train_pairs=train_pairs,
+    )
 
 
 def model_file(svc: Services) -> Path:
@@ -200,7 +289,7 @@ def run(svc: Services, progress: Callable[[str], None] | None = None) -> AlignRu
     return result
 
 
-def evaluate(svc: Services, labels: Path | None = None, cv: bool = False, folds: int = 5) -> dict[str, Any]:
+def evaluate(svc: Services, labels: Path | None = None, cv: bool = False, folds: int = 5) -> AlignEval:
     """Score the model on ``labels`` (never trained on: pairs sharing a market or event with it are
     dropped from training), or by grouped cross-validation on the training labels when ``cv``."""
     if labels is None and not cv:
@@ -214,10 +303,8 @@ def evaluate(svc: Services, labels: Path | None = None, cv: bool = False, folds:
                 raise ConfigError(f"no usable labeled pairs in {labels}")
             keys = market_keys(test)
             train_pairs = [p for p in pairs if not touches(p, keys)]
-            out = evaluate_holdout(train_pairs, test, emb)
-            out["train_pairs"] = len(train_pairs)
-            return out
-        return cross_validate(pairs, emb, folds=folds)
+            return _eval(evaluate_holdout(train_pairs, test, emb), len(train_pairs))
+        return _eval(cross_validate(pairs, emb, folds=folds))
     finally:
         emb.close()
 
@@ -228,9 +315,13 @@ def list_matches(
     min_confidence: float = 0.0,
     relations: Iterable[str] | None = None,
     limit: int = 500,
-) -> list[dict[str, Any]]:
+) -> list[MatchRow]:
     with svc.session() as s:
-        return store.list_matches(s, status, min_confidence, relations, limit)
+        rows = store.list_matches(s, status, min_confidence, relations, limit)
+    return [
+        MatchRow(**{**r, "market_a": MatchMarket(**r["market_a"]), "market_b": MatchMarket(**r["market_b"])})
+        for r in rows
+    ]
 
 
 def decide_match(

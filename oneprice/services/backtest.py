@@ -26,6 +26,7 @@ from oneprice.backtest.sweep import sweep as run_sweep
 from oneprice.backtest.sweep import walk_forward as run_walk_forward
 from oneprice.core.errors import NotFoundError
 from oneprice.services.container import Services
+from oneprice.services.ingest_queries import BarSeries
 
 PAIR = "convergence"
 TF_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
@@ -42,26 +43,137 @@ __all__ = [
 ]
 
 
-def list_strategies() -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class ParamSpec:
+    type: str  # int | float | bool | str
+    default: Any
+    min: float | None
+    max: float | None
+    help: str
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    name: str
+    help: str
+    needs_signal: bool
+    pair: bool  # trades a matched pair (symbol "match:<id>"), not a bar series
+    params: dict[str, ParamSpec]
+
+
+@dataclass(frozen=True)
+class RunSeries:
+    """A run's equity, drawdown and traded price, thinned for charting."""
+
+    ts: list[str]
+    equity: list[float | None]
+    drawdown: list[float | None]
+    price: list[float | None]
+    price_label: str
+    points: int
+    bars: int
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    run_id: int | None  # None when not saved
+    metrics: dict[str, Any]  # metric name -> value (NaN and infinity as None)
+    equity: RunSeries
+    trades: list[dict[str, Any]]  # one row per trade (the engine's trade table)
+    meta: dict[str, Any]  # strategy, params, costs, symbol... as the engine records them
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    combinations: int
+    skipped: int
+    seconds: float
+    rows: list[dict[str, Any]]  # one per combination: its parameters and metrics, best first
+    best: dict[str, Any] | None
+    sort_by: str
+
+
+@dataclass(frozen=True)
+class EquityCurve:
+    ts: list[str]
+    equity: list[float | None]
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    folds: list[dict[str, Any]]  # train/test spans, chosen params, train_<objective>, test_return
+    equity: EquityCurve  # out of sample, chained over the folds
+    final_equity: float | None
+    total_return: float | None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A stored run without its series."""
+
+    run_id: int
+    created_at: str
+    status: str
+    kind: str
+    strategy: str
+    engine: str
+    fill: str
+    exchange: str
+    symbol: str
+    timeframe: str
+    source: str
+    start: str | None
+    end: str | None
+    params: dict[str, Any]
+    costs: dict[str, Any]
+    metrics: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    ts: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class StoredRun(RunRow):
+    series: dict[str, Any]  # as stored: ts, equity, drawdown, price, price_label, points, bars
+    trades: list[dict[str, Any]]
+    equity: list[SeriesPoint]
+    drawdown: list[SeriesPoint]
+    prices: list[SeriesPoint]
+
+
+def list_strategies() -> list[StrategyInfo]:
     """Every strategy with its parameter schema (type, default, min, max, help)."""
-    out = {name: s.schema() for name, s in sorted(STRATEGIES.items())}
-    out[PAIR] = {
-        "help": "Cross-venue convergence on a matched pair (symbol 'match:<id>'): buy the complete "
-        "set when its executable edge after fees beats a threshold; hold to settlement or exit "
-        "when the gap closes.",
-        "needs_signal": False,
-        "pair": True,
-        "params": {k: p.schema() for k, p in PAIR_PARAMS.items()},
-    }
+    out = [
+        StrategyInfo(
+            name,
+            s.help,
+            s.needs_signal,
+            False,
+            {k: ParamSpec(**p.schema()) for k, p in s.params.items()},
+        )
+        for name, s in sorted(STRATEGIES.items())
+    ]
+    out.append(
+        StrategyInfo(
+            PAIR,
+            "Cross-venue convergence on a matched pair (symbol 'match:<id>'): buy the complete "
+            "set when its executable edge after fees beats a threshold; hold to settlement or exit "
+            "when the gap closes.",
+            False,
+            True,
+            {k: ParamSpec(**p.schema()) for k, p in PAIR_PARAMS.items()},
+        )
+    )
     return out
 
 
-def available_data(svc: Services) -> list[dict[str, Any]]:
-    """Stored bar series (exchange, symbol, timeframe, count, first, last)."""
-    return [
-        {**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
-        for r in available_bars(svc.engine)
-    ]
+def available_data(svc: Services) -> list[BarSeries]:
+    """Stored bar series (exchange, symbol, timeframe, bars, first, last)."""
+    return [BarSeries(**r) for r in available_bars(svc.engine)]
 
 
 def _bars(
@@ -125,7 +237,7 @@ def run_backtest(
     save: bool = True,
     stop_loss: float = 0.0,
     take_profit: float = 0.0,
-) -> dict[str, Any]:
+) -> BacktestRun:
     """Run one backtest and persist it; returns run_id, metrics, equity series and trades."""
     params = dict(params or {})
     db = svc.engine
@@ -154,13 +266,13 @@ def run_backtest(
             res.meta["params"] = {**res.meta["params"], "signal_source": signal_source}
         kind, src = "bars", "file" if csv else "db"
     run_id = bt_store.save_run(db, res, kind=kind, source=src) if save else None
-    return {
-        "run_id": run_id,
-        "metrics": bt_store.jsonable(res.metrics()),  # NaN and infinity as None
-        "equity": bt_store.series_of(res),
-        "trades": bt_store.trades_of(res),
-        "meta": bt_store.jsonable(res.meta),
-    }
+    return BacktestRun(
+        run_id=run_id,
+        metrics=bt_store.jsonable(res.metrics()),  # NaN and infinity as None
+        equity=RunSeries(**bt_store.series_of(res)),
+        trades=bt_store.trades_of(res),
+        meta=bt_store.jsonable(res.meta),
+    )
 
 
 def sweep(
@@ -181,7 +293,7 @@ def sweep(
     scheduler: str | None = None,
     sort_by: str = "sharpe",
     signal_source: str = "default",
-) -> dict[str, Any]:
+) -> SweepResult:
     """Backtest every combination of ``grid`` in parallel (processes, or Dask at ``scheduler``)."""
     strat = get_strategy(strategy)
     bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
@@ -205,14 +317,14 @@ def sweep(
     if len(table):
         table = table.sort_values(sort_by, ascending=False, na_position="last")
     rows = bt_store.jsonable(table.to_dict("records"))
-    return {
-        "combinations": len(rows),
-        "skipped": table.attrs.get("skipped", 0),
-        "seconds": elapsed,
-        "rows": rows,
-        "best": rows[0] if rows else None,
-        "sort_by": sort_by,
-    }
+    return SweepResult(
+        combinations=len(rows),
+        skipped=table.attrs.get("skipped", 0),
+        seconds=elapsed,
+        rows=rows,
+        best=rows[0] if rows else None,
+        sort_by=sort_by,
+    )
 
 
 def walk_forward(
@@ -232,7 +344,7 @@ def walk_forward(
     objective: str = "sharpe",
     workers: int | None = None,
     scheduler: str | None = None,
-) -> dict[str, Any]:
+) -> WalkForwardResult:
     """Walk-forward optimisation: best params on each train window, traded out of sample."""
     bars = _bars(svc, symbol, timeframe, start, end, exchange, csv)
     out = run_walk_forward(
@@ -248,22 +360,29 @@ def walk_forward(
         max_combos=svc.settings.backtest_max_grid,
     )
     eq = out.pop("equity")
-    out["equity"] = {"ts": [t.isoformat() for t in eq.index], "equity": eq.tolist()}
-    return bt_store.jsonable(out)
+    js = bt_store.jsonable(out)
+    return WalkForwardResult(
+        folds=js["folds"],
+        equity=EquityCurve([t.isoformat() for t in eq.index], bt_store.jsonable(eq.tolist())),
+        final_equity=js["final_equity"],
+        total_return=js["total_return"],
+    )
 
 
-def list_runs(svc: Services, limit: int = 50) -> list[dict[str, Any]]:
+def list_runs(svc: Services, limit: int = 50) -> list[RunRow]:
     """Latest stored runs, newest first (no series)."""
-    return bt_store.list_runs(svc.engine, limit)
+    return [RunRow(**r) for r in bt_store.list_runs(svc.engine, limit)]
 
 
-def get_run(svc: Services, run_id: int) -> dict[str, Any]:
-    """A stored run: metrics, trades, and equity/drawdown/prices as lists of {ts, value} for charting."""
+def get_run(svc: Services, run_id: int) -> StoredRun:
+    """A stored run: metrics, trades, and equity/drawdown/prices as lists of (ts, value) for charting."""
     run = bt_store.get_run(svc.engine, run_id)
-    s = run["series"]
-    for key, col in (("equity", "equity"), ("drawdown", "drawdown"), ("prices", "price")):
-        run[key] = [{"ts": t, "value": v} for t, v in zip(s.get("ts", []), s.get(col, []), strict=False)]
-    return run
+    s = run["series"] or {}
+
+    def points(col: str) -> list[SeriesPoint]:
+        return [SeriesPoint(t, v) for t, v in zip(s.get("ts", []), s.get(col, []), strict=False)]
+
+    return StoredRun(**run, equity=points("equity"), drawdown=points("drawdown"), prices=points("price"))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from oneprice.services import alignment, arbitrage, ingest
 from oneprice.services.container import Services
@@ -14,7 +13,7 @@ from oneprice.services.container import Services
 class DemoResult:
     ingest: ingest.IngestSummary
     align: alignment.AlignRun
-    scan: dict[str, Any]  # the scan summary (``arbitrage.scan_once``)
+    scan: arbitrage.ScanSummary
 
 
 def run_demo(svc: Services, say: Callable[[str], None] | None = None) -> DemoResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,17 @@ def fetch(
     return out
 
 
-def list_models() -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    fetched: bool
+    licence: str
+    description: str
+
+
+def list_models() -> list[ModelInfo]:
     return [
-        {
-            "name": s.name,
-            "fetched": registry.is_fetched(s.name),
-            "licence": s.licence,
-            "description": s.description,
-        }
+        ModelInfo(s.name, registry.is_fetched(s.name), s.licence, s.description)
         for s in registry.MODELS.values()
     ]
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,10 @@ from oneprice.db import session_scope
 from oneprice.db.models_backtest import Signal
 from oneprice.db.upsert import upsert
 from oneprice.services.container import Services
+from oneprice.services.results import INLINE, OMIT_NONE
+
+if TYPE_CHECKING:
+    from oneprice.services.backtest import RunSeries
 
 SENTIMENT_SOURCE = "sentiment"
 PREBIT_SOURCES = ("prebit_up", "prebit_down", "prebit_hold")
@@ -35,6 +40,136 @@ __all__ = [
     "read_signal",
     "sentiment_file",
 ]
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentimentMetrics:
+    n: int
+    accuracy: float
+    macro_f1: float
+    labels: list[str]
+    confusion: list[list[int]]  # rows: truth, columns: predicted, in ``labels`` order
+    texts_per_s: float | None = field(default=None, metadata=OMIT_NONE)  # the compared model's speed
+
+
+@dataclass(frozen=True)
+class SentimentReport:
+    rows: int
+    out: str
+    model: str
+    seconds: float
+    texts_per_s: float | None
+    label_counts: dict[str, int]
+    metrics: dict[str, SentimentMetrics] | None = field(default=None, metadata=OMIT_NONE)  # model -> scores
+
+
+@dataclass(frozen=True)
+class SignalSeries:
+    source: str
+    key: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True)
+class SignalSpan:
+    """A stored series with its span as ISO text (for the dashboard)."""
+
+    source: str
+    key: str
+    count: int
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class SignalPoint:
+    ts: str  # ISO
+    value: float | None
+    meta: dict[str, Any] = field(metadata=INLINE)  # the day's bar (open, high, low, close), model...
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    trade_count: float | None
+    total_return: float | None
+    sharpe: float | None
+    max_drawdown: float | None
+    exposure: float | None
+    fees_paid: float | None
+
+
+@dataclass(frozen=True)
+class RulesBacktest:
+    baselines: dict[str, RuleSummary] = field(metadata=INLINE)  # buy_hold, sma_<fast>_<slow>
+    rules: dict[str, dict[str, RuleSummary]]  # rule -> threshold -> summary
+
+
+@dataclass(frozen=True)
+class PrebitDataset:
+    rows: int
+    first: str
+    last: str
+    columns: int
+    rejects: dict[str, dict[str, int]]  # input -> reason -> rows
+    base_rates: dict[str, float]  # label column -> share of days
+    sentiment_signals_written: int
+    out: str
+
+
+@dataclass(frozen=True)
+class PrebitEval:
+    folds: int
+    oos_days: int
+    oos_span: list[str]
+    auc: dict[str, dict[str, float | None]]  # task -> model -> AUC
+    trading_model: str
+    trading: RulesBacktest
+    signals_written: int | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class TrainSpan:
+    rows: int
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class PrebitTrained:
+    out: str
+    kind: str
+    trained: dict[str, TrainSpan]  # task -> labeled days used
+
+
+@dataclass(frozen=True)
+class PrebitLatest:
+    date: str
+    p_up: float
+    p_down: float
+
+
+@dataclass(frozen=True)
+class PrebitPrediction:
+    rows: int
+    latest: PrebitLatest | None
+    out: str | None = field(default=None, metadata=OMIT_NONE)
+    signals_written: int | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class RunCurve:
+    metrics: dict[str, Any]  # metric name -> value (NaN as None)
+    equity: RunSeries
+
+
+@dataclass(frozen=True)
+class RuleBacktest:
+    runs: dict[str, RunCurve] = field(metadata=INLINE)  # "<rule> <threshold>", buy_hold, sma_10_50
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -98,18 +233,18 @@ def _truth(values: pd.Series, label_map: dict[str, str] | None) -> list[str]:
     return out
 
 
-def _metrics(truth: list[str], pred: list[str]) -> dict[str, Any]:
+def _metrics(truth: list[str], pred: list[str]) -> SentimentMetrics:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     from oneprice.models.sentiment.model import LABELS
 
-    return {
-        "n": len(truth),
-        "accuracy": float(accuracy_score(truth, pred)),
-        "macro_f1": float(f1_score(truth, pred, labels=list(LABELS), average="macro")),
-        "labels": list(LABELS),
-        "confusion": confusion_matrix(truth, pred, labels=list(LABELS)).tolist(),
-    }
+    return SentimentMetrics(
+        n=len(truth),
+        accuracy=float(accuracy_score(truth, pred)),
+        macro_f1=float(f1_score(truth, pred, labels=list(LABELS), average="macro")),
+        labels=list(LABELS),
+        confusion=confusion_matrix(truth, pred, labels=list(LABELS)).tolist(),
+    )
 
 
 def sentiment_file(
@@ -124,7 +259,7 @@ def sentiment_file(
     compare: str | None = None,
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> SentimentReport:
     """Score every row's text; write the input columns plus label, p_bearish, p_neutral, p_bullish, score.
 
     With ``label_column`` the rows are also scored against their labels (accuracy, macro-F1, confusion
@@ -154,24 +289,24 @@ def sentiment_file(
     out = df.rename(columns={c: f"{c}_in" for c in OUT_COLUMNS if c in df.columns})
     out = pd.concat([out.reset_index(drop=True), scored], axis=1)
     _write_frame(out, Path(out_path))
-    report: dict[str, Any] = {
-        "rows": len(df),
-        "out": str(out_path),
-        "model": clf.name,
-        "seconds": round(elapsed, 2),
-        "texts_per_s": round(len(df) / elapsed, 1) if elapsed > 0 else None,
-        "label_counts": scored["label"].value_counts().to_dict(),
-    }
+    metrics: dict[str, SentimentMetrics] | None = None
     if truth is not None:
-        report["metrics"] = {clf.name: _metrics(truth, list(scored["label"]))}
+        metrics = {clf.name: _metrics(truth, list(scored["label"]))}
         if compare:
             other = _model(svc, compare)
             t = time.perf_counter()
             pred = list(score_texts(other, texts, batch_size=batch_size).label)
-            m = _metrics(truth, pred)
-            m["texts_per_s"] = round(len(texts) / max(time.perf_counter() - t, 1e-9), 1)
-            report["metrics"][other.name] = m
-    return report
+            speed = round(len(texts) / max(time.perf_counter() - t, 1e-9), 1)
+            metrics[other.name] = replace(_metrics(truth, pred), texts_per_s=speed)
+    return SentimentReport(
+        rows=len(df),
+        out=str(out_path),
+        model=clf.name,
+        seconds=round(elapsed, 2),
+        texts_per_s=round(len(df) / elapsed, 1) if elapsed > 0 else None,
+        label_counts=scored["label"].value_counts().to_dict(),
+        metrics=metrics,
+    )
 
 
 # --- signals table -----------------------------------------------------------------------------
@@ -188,7 +323,7 @@ def _upsert_points(svc: Services, source: str, key: str, rows: list[tuple[dateti
     return counts.inserted + counts.updated
 
 
-def list_signals(svc: Services) -> list[dict[str, Any]]:
+def list_signals(svc: Services) -> list[SignalSeries]:
     """Stored series: source, key, count, first and last timestamp."""
     with session_scope(svc.engine) as s:
         rows = s.execute(
@@ -196,7 +331,7 @@ def list_signals(svc: Services) -> list[dict[str, Any]]:
             .group_by(Signal.source, Signal.key)
             .order_by(Signal.source, Signal.key)
         ).all()
-    return [{"source": a, "key": b, "count": int(n), "first": f, "last": la} for a, b, n, f, la in rows]
+    return [SignalSeries(a, b, int(n), f, la) for a, b, n, f, la in rows]
 
 
 def read_signal(svc: Services, source: str, key: str) -> pd.DataFrame:
@@ -208,7 +343,7 @@ def read_signal(svc: Services, source: str, key: str) -> pd.DataFrame:
             .order_by(Signal.ts)
         ).all()
     if not rows:
-        have = ", ".join(f"{r['source']}:{r['key']}" for r in list_signals(svc)) or "none"
+        have = ", ".join(f"{r.source}:{r.key}" for r in list_signals(svc)) or "none"
         raise NotFoundError(f"no signals from {source!r} for {key!r}; stored (source:key): {have}")
     meta = pd.DataFrame([dict(r[2] or {}) for r in rows])
     df = pd.DataFrame(
@@ -222,9 +357,9 @@ def read_signal(svc: Services, source: str, key: str) -> pd.DataFrame:
 KEEP = ("trade_count", "total_return", "sharpe", "max_drawdown", "exposure", "fees_paid")
 
 
-def _summary(res: Any) -> dict[str, Any]:
+def _summary(res: Any) -> RuleSummary:
     m = res.metrics()
-    return {k: (None if m.get(k) is None else round(float(m[k]), 4)) for k in KEEP}
+    return RuleSummary(**{k: (None if m.get(k) is None else round(float(m[k]), 4)) for k in KEEP})
 
 
 def backtest_rules(
@@ -234,7 +369,7 @@ def backtest_rules(
     thresholds: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
     fee: float = 0.001,
     sma: tuple[int, int] = (10, 50),
-) -> dict[str, Any]:
+) -> RulesBacktest:
     """Each rule at each threshold, with buy-and-hold and an SMA crossover on the same bars and fees."""
     from oneprice.backtest import CostModel, backtest
     from oneprice.backtest.strategies import align_signal
@@ -242,19 +377,19 @@ def backtest_rules(
 
     cost = CostModel(fee=fee)
     series = signal_series(p_up, p_down)
-    out: dict[str, Any] = {
+    baselines = {
         "buy_hold": _summary(backtest(bars, "buy_hold", {}, cost)),
         f"sma_{sma[0]}_{sma[1]}": _summary(backtest(bars, "sma", {"fast": sma[0], "slow": sma[1]}, cost)),
-        "rules": {},
     }
+    rules: dict[str, dict[str, RuleSummary]] = {}
     for rule in RULES:
         for theta in thresholds:
             source, params = rule_params(rule, theta)
             s = series[source]
             sig = align_signal(bars, pd.DatetimeIndex(s.index), s.to_numpy(np.float64), DAY.total_seconds())
             res = backtest(bars, "signal", params, cost, signal=sig)
-            out["rules"].setdefault(rule, {})[f"{theta:g}"] = _summary(res)
-    return out
+            rules.setdefault(rule, {})[f"{theta:g}"] = _summary(res)
+    return RulesBacktest(baselines, rules)
 
 
 # --- PreBit build, eval, train, predict ---------------------------------------------------------
@@ -292,7 +427,7 @@ def prebit_build(
     start: str | None = None,
     end: str | None = None,
     write_db: bool = True,
-) -> dict[str, Any]:
+) -> PrebitDataset:
     """Build the daily dataset (Parquet) from a BTC file or the ``bars`` table, asset files and tweets;
     the daily tweet sentiment goes to ``signals`` (source ``sentiment``, key ``symbol``)."""
     from oneprice.models.prebit import build_dataset, read_daily, read_tweets
@@ -338,18 +473,16 @@ def prebit_build(
             if r["tw_missing"] == 0
         ]
         written = _upsert_points(svc, SENTIMENT_SOURCE, symbol, rows)
-    return {
-        "rows": len(ds),
-        "first": str(ds.index[0].date()),
-        "last": str(ds.index[-1].date()),
-        "columns": len(ds.columns),
-        "rejects": report_rejects,
-        "base_rates": {
-            c: round(float(ds[c].mean()), 4) for c in ("y_up", "y_down", "y_up_vol", "y_down_vol")
-        },
-        "sentiment_signals_written": written,
-        "out": str(out),
-    }
+    return PrebitDataset(
+        rows=len(ds),
+        first=str(ds.index[0].date()),
+        last=str(ds.index[-1].date()),
+        columns=len(ds.columns),
+        rejects=report_rejects,
+        base_rates={c: round(float(ds[c].mean()), 4) for c in ("y_up", "y_down", "y_up_vol", "y_down_vol")},
+        sentiment_signals_written=written,
+        out=str(out),
+    )
 
 
 def _load_dataset(path: Path) -> pd.DataFrame:
@@ -383,7 +516,7 @@ def prebit_eval(
     tasks: tuple[str, ...] = ("up", "down"),
     write_db: bool = False,
     symbol: str = "BTC/USD",
-) -> dict[str, Any]:
+) -> PrebitEval:
     """Walk-forward AUCs (indicators-only, text-only, fused, placebo) and the rules' backtests after fees;
     ``write_db`` stores the out-of-sample fused probabilities as signals."""
     from oneprice.backtest import Bars
@@ -399,31 +532,32 @@ def prebit_eval(
     p_up, p_down = fused[fused.task == "up"]["p"], fused[fused.task == "down"]["p"]
     days = p_up.index.intersection(p_down.index)
     bars = Bars.from_frame(ds.loc[days, ["open", "high", "low", "close", "volume"]], symbol, "1d")
-    report = {
-        "folds": int(pred["fold"].nunique()),
-        "oos_days": len(days),
-        "oos_span": [str(days[0].date()), str(days[-1].date())],
-        "auc": auc_table(pred),
-        "trading_model": model,
-        "trading": backtest_rules(bars, p_up.loc[days], p_down.loc[days], fee=fee),
-    }
-    if write_db:
-        report["signals_written"] = _write_prebit(
-            svc, ds, p_up.loc[days], p_down.loc[days], symbol, f"{model}:oos"
-        )
-    return report
+    trading = backtest_rules(bars, p_up.loc[days], p_down.loc[days], fee=fee)
+    written = (
+        _write_prebit(svc, ds, p_up.loc[days], p_down.loc[days], symbol, f"{model}:oos") if write_db else None
+    )
+    return PrebitEval(
+        folds=int(pred["fold"].nunique()),
+        oos_days=len(days),
+        oos_span=[str(days[0].date()), str(days[-1].date())],
+        auc=auc_table(pred),
+        trading_model=model,
+        trading=trading,
+        signals_written=written,
+    )
 
 
 def prebit_train(
     svc: Services, data: Path, out: Path, kind: str = "fusion", train_days: int | None = 365
-) -> dict[str, Any]:
+) -> PrebitTrained:
     """Fit the up and down models on the last ``train_days`` labeled days (None: all) and save them."""
     import joblib
 
     from oneprice.models.prebit import TASKS, PrebitModel
 
     ds = _load_dataset(data)
-    models, info = {}, {}
+    models: dict[str, Any] = {}
+    info: dict[str, dict[str, Any]] = {}
     for task in ("up", "down"):
         lab = ds[ds[TASKS[task]].notna()]
         lab = lab.iloc[-train_days:] if train_days else lab
@@ -431,7 +565,7 @@ def prebit_train(
         info[task] = {"rows": len(lab), "first": str(lab.index[0].date()), "last": str(lab.index[-1].date())}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump({"kind": kind, "models": models, "info": info}, out)
-    return {"out": str(out), "kind": kind, "trained": info}
+    return PrebitTrained(str(out), kind, {task: TrainSpan(**v) for task, v in info.items()})
 
 
 def prebit_predict(
@@ -442,7 +576,7 @@ def prebit_predict(
     write_db: bool = True,
     symbol: str = "BTC/USD",
     last: int | None = None,
-) -> dict[str, Any]:
+) -> PrebitPrediction:
     """P(extreme up) and P(extreme down) for the next day of each row (the last ``last`` rows)."""
     import joblib
 
@@ -458,18 +592,22 @@ def prebit_predict(
     p_up = pd.Series(models["up"].predict_proba(ds), index=ds.index)
     p_down = pd.Series(models["down"].predict_proba(ds), index=ds.index)
     frame = pd.DataFrame({"date": ds.index.date, "p_up": p_up.to_numpy(), "p_down": p_down.to_numpy()})
-    report: dict[str, Any] = {"rows": len(frame), "latest": frame.iloc[-1].to_dict() if len(frame) else None}
+    last_row = frame.iloc[-1] if len(frame) else None
     if out is not None:
         _write_frame(frame, Path(out))
-        report["out"] = str(out)
-    if write_db:
-        report["signals_written"] = _write_prebit(
-            svc, ds, p_up, p_down, symbol, f"{bundle['kind']}:{Path(model).name}"
+    written = (
+        _write_prebit(svc, ds, p_up, p_down, symbol, f"{bundle['kind']}:{Path(model).name}")
+        if write_db
+        else None
+    )
+    latest = (
+        None
+        if last_row is None
+        else PrebitLatest(
+            str(last_row["date"]), round(float(last_row["p_up"]), 4), round(float(last_row["p_down"]), 4)
         )
-    report["latest"] = {
-        k: (str(v) if k == "date" else round(float(v), 4)) for k, v in (report["latest"] or {}).items()
-    }
-    return report
+    )
+    return PrebitPrediction(len(frame), latest, None if out is None else str(out), written)
 
 
 def prebit_numbers(x: Any) -> Any:
@@ -488,20 +626,26 @@ def prebit_numbers(x: Any) -> Any:
 # --- dashboard reads ---------------------------------------------------------------------------------
 
 
-def catalog(svc: Services) -> list[dict[str, Any]]:
+def catalog(svc: Services) -> list[SignalSpan]:
     """Stored series with JSON-friendly spans."""
-    return [{**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()} for r in list_signals(svc)]
+    spans = list_signals(svc)
+    return [SignalSpan(r.source, r.key, r.count, r.first.isoformat(), r.last.isoformat()) for r in spans]
 
 
-def series(svc: Services, source: str, key: str) -> list[dict[str, Any]]:
+def series(svc: Services, source: str, key: str) -> list[SignalPoint]:
     """One stored series as rows: ts, value and its meta (the day's bar for sentiment and PreBit points)."""
     df = read_signal(svc, source, key)
-    return prebit_numbers([{"ts": ts.isoformat(), **row} for ts, row in df.to_dict("index").items()])
+    out = []
+    for ts, row in df.to_dict("index").items():
+        clean = prebit_numbers(row)
+        value = clean.pop("value")
+        out.append(SignalPoint(ts.isoformat(), value, clean))
+    return out
 
 
 def rule_backtest(
     svc: Services, key: str, rule: str = "risk_off", threshold: float = 0.95, fee: float = 0.001
-) -> dict[str, Any]:
+) -> RuleBacktest:
     """Backtest a PreBit rule on the stored probabilities (bars from the points' meta) with fees, next to
     buy-and-hold and an SMA 10/50 crossover on the same days."""
     from oneprice.backtest import Bars, CostModel, backtest
@@ -527,6 +671,11 @@ def rule_backtest(
         "buy_hold": backtest(bars, "buy_hold", {}, cost),
         "sma_10_50": backtest(bars, "sma", {"fast": 10, "slow": 50}, cost),
     }
-    return prebit_numbers(
-        {name: {"metrics": r.metrics(), "equity": bt_store.series_of(r)} for name, r in runs.items()}
+    from oneprice.services.backtest import RunSeries
+
+    return RuleBacktest(
+        {
+            name: RunCurve(prebit_numbers(r.metrics()), RunSeries(**prebit_numbers(bt_store.series_of(r))))
+            for name, r in runs.items()
+        }
     )

@@ -105,9 +105,7 @@ def test_parse_every() -> None:
 
 
 def test_reason_counts() -> None:
-    rows = [
-        {"excluded_reason": "closed: x"},
-        {"excluded_reason": "stale_book: y"},
-        {"excluded_reason": "closed: z"},
-    ]
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(excluded_reason=r) for r in ("closed: x", "stale_book: y", "closed: z")]
     assert reason_counts(rows) == {"closed": 2, "stale_book": 1}

@@ -77,12 +77,12 @@ def test_unreviewed_outsized_edge_is_marked_and_held(engine: Engine) -> None:
     lines: list[str] = []
     services = build_services(db_url=db_url(engine))
     res = svc.scan_once(services, "live", clients=_clients(), sinks=[ConsoleSink(lines.append)])
-    found = {o["match_id"]: o for o in res["opportunities"]}
-    assert found[big]["flags"] == [safety.UNREVIEWED, safety.HELD] and not found[big]["clean"]
-    assert found[ok]["flags"] == [] and found[ok]["clean"] and found[ok]["reviewed"]
-    assert res["alerts"] == 1 and f"match {ok}" in lines[0]  # the held edge is not alerted
-    latest = {r["match_id"]: r for r in svc.latest_opportunities(services)}
-    assert latest[big]["flags"] == [safety.UNREVIEWED, safety.HELD] and not latest[big]["reviewed"]
+    found = {o.match_id: o for o in res.opportunities}
+    assert found[big].flags == [safety.UNREVIEWED, safety.HELD] and not found[big].clean
+    assert found[ok].flags == [] and found[ok].clean and found[ok].reviewed
+    assert res.alerts == 1 and f"match {ok}" in lines[0]  # the held edge is not alerted
+    latest = {r.match_id: r for r in svc.latest_opportunities(services)}
+    assert latest[big].flags == [safety.UNREVIEWED, safety.HELD] and not latest[big].reviewed
 
 
 def test_require_confirmed_scans_only_confirmed_pairs(
@@ -93,4 +93,4 @@ def test_require_confirmed_scans_only_confirmed_pairs(
     _word_questions(engine)
     monkeypatch.setenv("ONEPRICE_ARB_REQUIRE_CONFIRMED", "true")
     res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=_clients(), sinks=[])
-    assert res["pairs"] == 1 and [o["match_id"] for o in res["opportunities"]] == [ok]
+    assert res.pairs == 1 and [o.match_id for o in res.opportunities] == [ok]

@@ -52,17 +52,17 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
     lines: list[str] = []
     sinks: list[Any] = [ConsoleSink(lines.append), JsonlSink(tmp_path / "alerts.jsonl")]
     res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=sinks)
-    assert res["status"] == "ok" and res["pairs"] == 4  # the low-confidence proposal is not scanned
-    found = {o["match_id"]: o for o in res["opportunities"]}
+    assert res.status == "ok" and res.pairs == 4  # the low-confidence proposal is not scanned
+    found = {o.match_id: o for o in res.opportunities}
     assert set(found) == {ids["arb"], ids["bound"]}
-    assert found[ids["arb"]]["kind"] == "equivalence" and found[ids["bound"]]["kind"] == "bound"
-    excluded = {e["match_id"]: e["excluded_reason"] for e in res["excluded"]}
+    assert found[ids["arb"]].kind == "equivalence" and found[ids["bound"]].kind == "bound"
+    excluded = {e.match_id: e.excluded_reason for e in res.excluded}
     assert excluded[ids["negrisk"]].startswith("neg_risk_augmented")
-    assert res["no_edge"] == 1 and res["alerts"] == 2 and len(lines) == 2
+    assert res.no_edge == 1 and res.alerts == 2 and len(lines) == 2
     assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 2
     # the same books again: persisted as a second run, no alert repeated
     res2 = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=sinks)
-    assert res2["alerts"] == 0 and len(lines) == 2
+    assert res2.alerts == 0 and len(lines) == 2
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(ArbScanRun)) == 2
         assert s.scalar(select(func.count()).select_from(ArbOpportunity)) == 8
@@ -75,13 +75,13 @@ def test_scan_detects_persists_and_alerts_once(engine: Engine, tmp_path: Path) -
         row = s.scalars(select(ArbOpportunity).where(ArbOpportunity.match_id == ids["arb"])).first()
         assert row is not None and row.book_ts is not None and row.legs[0]["book_ts"]
     latest = svc.latest_opportunities(build_services(db_url=db_url(engine)))
-    assert latest[0]["match_id"] in found and latest[0]["is_opportunity"]
-    assert any(r["excluded_reason"] for r in latest)
+    assert latest[0].match_id in found and latest[0].is_opportunity
+    assert any(r.excluded_reason for r in latest)
     assert [
-        r["match_id"] for r in svc.latest_opportunities(build_services(db_url=db_url(engine)), kind="bound")
+        r.match_id for r in svc.latest_opportunities(build_services(db_url=db_url(engine)), kind="bound")
     ] == [ids["bound"]]
     runs = svc.list_scan_runs(build_services(db_url=db_url(engine)))
-    assert [r["opportunities"] for r in runs] == [2, 2] and runs[1]["alerts"] == 2
+    assert [r.opportunities for r in runs] == [2, 2] and runs[1].alerts == 2
 
 
 def test_material_change_is_alerted_again(engine: Engine) -> None:
@@ -94,7 +94,7 @@ def test_material_change_is_alerted_again(engine: Engine) -> None:
     res = svc.scan_once(
         build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[ConsoleSink(lines.append)]
     )
-    assert res["alerts"] == 1 and f"match {ids['arb']}" in lines[-1]
+    assert res.alerts == 1 and f"match {ids['arb']}" in lines[-1]
 
 
 def test_failing_venue_is_reported_and_others_go_on(engine: Engine) -> None:
@@ -103,14 +103,14 @@ def test_failing_venue_is_reported_and_others_go_on(engine: Engine) -> None:
     clients["kalshi"].books["KX-PI"] = fresh_books("kalshi", "KX-PI", "0.40", "0.62")
     clients["predictit"] = FakeVenue({}, fail=True)
     res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[])
-    assert res["status"] == "partial"
-    assert res["venue_errors"]["predictit"]["count"] == 1
-    assert "TransientError" in res["venue_errors"]["predictit"]["errors"][0]
-    assert len(res["opportunities"]) == 2  # the other venues' pairs are still priced
-    reasons = [e["excluded_reason"] for e in res["excluded"]]
+    assert res.status == "partial"
+    assert res.venue_errors["predictit"]["count"] == 1
+    assert "TransientError" in res.venue_errors["predictit"]["errors"][0]
+    assert len(res.opportunities) == 2  # the other venues' pairs are still priced
+    reasons = [e.excluded_reason for e in res.excluded]
     assert any(r.startswith("missing_book: predictit") for r in reasons)
     run = svc.list_scan_runs(build_services(db_url=db_url(engine)))[0]
-    assert run["status"] == "partial" and "predictit" in run["venue_errors"]
+    assert run.status == "partial" and "predictit" in run.venue_errors
 
 
 def test_stale_books_are_excluded_and_never_alerted(engine: Engine) -> None:
@@ -126,7 +126,7 @@ def test_stale_books_are_excluded_and_never_alerted(engine: Engine) -> None:
     res = svc.scan_once(
         build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[ConsoleSink(lines.append)]
     )
-    excluded = {e["match_id"]: e["excluded_reason"] for e in res["excluded"]}
+    excluded = {e.match_id: e.excluded_reason for e in res.excluded}
     assert excluded[ids["arb"]].startswith("stale_book")
     assert all(f"match {ids['arb']}" not in ln for ln in lines)
 
@@ -136,12 +136,12 @@ def test_deviation_history_and_summary(engine: Engine) -> None:
     for _ in range(3):
         svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=clients, sinks=[])
     hist = svc.deviation_history(build_services(db_url=db_url(engine)), ids["arb"])
-    assert len(hist) == 3 and all(h["executable_edge"] > 0 for h in hist)
+    assert len(hist) == 3 and all(h.executable_edge > 0 for h in hist)
     summ = svc.deviation_summary(build_services(db_url=db_url(engine)))
-    assert summ["overall"]["pairs"] == 3 and summ["overall"]["observations"] == 9
+    assert summ.overall.pairs == 3 and summ.overall.observations == 9
     # arb pair: |0.39 - 0.44| = 0.05 > 0.02 every time; bound pair 0.60 - 0.50 = 0.10; fair pair 0.01
-    assert summ["overall"]["persistent_pairs"] == 2
-    assert set(summ["by_venue_pair"]) == {"kalshi-polymarket"} and "Economics" in summ["by_category"]
+    assert summ.overall.persistent_pairs == 2
+    assert set(summ.by_venue_pair) == {"kalshi-polymarket"} and "Economics" in summ.by_category
 
 
 def test_scan_rejects_unknown_source() -> None:
@@ -173,7 +173,7 @@ def test_a_failing_sink_never_stops_the_others(engine: Engine) -> None:
         clients=clients,
         sinks=[BrokenSink(), ConsoleSink(lines.append)],
     )
-    assert res["alerts"] == 2 and len(lines) == 2
+    assert res.alerts == 2 and len(lines) == 2
     with session_scope(engine) as s:
         sent = s.scalars(select(ArbAlert)).all()
         assert {a.sinks["console"] for a in sent} == {"ok"}

@@ -36,9 +36,9 @@ def test_two_configurations_live_in_one_process(tmp_path: Path) -> None:
     try:
         run = ingest.ingest(a, "replay", limit=20, timeframe="1d")
         assert run.status == "ok" and run.inserted > 0
-        assert [r["id"] for r in ingest.list_ingest_runs(a)] == [run.run_id]
+        assert [r.id for r in ingest.list_ingest_runs(a)] == [run.run_id]
         assert ingest.list_ingest_runs(b) == []  # the other configuration's database is untouched
-        assert ingest.overview(b)["markets"] == 0 and ingest.overview(a)["markets"] == 20
+        assert ingest.overview(b).markets == 0 and ingest.overview(a).markets == 20
         assert a.settings.ingest_page_size != b.settings.ingest_page_size
     finally:
         a.close()

@@ -105,7 +105,7 @@ def test_killed_page_is_rolled_back_and_next_run_resumes(
     )
     assert c["bars"] == 1570
     runs = svc.list_ingest_runs(build_services(db_url=url))
-    assert [r["status"] for r in runs] == ["ok", "failed"] and "resumed by run" in runs[1]["errors"][-1]
+    assert [r.status for r in runs] == ["ok", "failed"] and "resumed by run" in runs[1].errors[-1]
 
 
 def _replay_pages(limit: int) -> list[Any]:
@@ -155,7 +155,7 @@ def test_malformed_records_are_counted_and_never_stop_the_run(
     c = counts(engine)
     assert c["markets"] == good and c["events"] == len(events) - 1 and c["quotes"] == 2 * good
     (run,) = svc.list_ingest_runs(build_services(db_url=url_of(engine)))
-    assert run["rejected"] == 4 and run["rejects"] == s.rejects and run["status"] == "ok"
+    assert run.rejected == 4 and run.rejects == s.rejects and run.status == "ok"
     with session_scope(engine) as ses:
         mk = ses.scalars(select(Market).where(Market.external_id == "KXNEWPOPE-70-MZUP")).one()
         assert (
@@ -174,7 +174,7 @@ def test_failing_venue_is_a_failed_run_and_others_still_run(
     assert bad.status == "failed" and "TransientError" in bad.errors[0]
     ok = svc.ingest(build_services(settings, db_url=url), "predictit", base_url=fake.url)
     assert ok.status == "ok" and ok.tables["markets"]["inserted"] == 3
-    assert [r["status"] for r in svc.list_ingest_runs(build_services(db_url=url))] == ["ok", "failed"]
+    assert [r.status for r in svc.list_ingest_runs(build_services(db_url=url))] == ["ok", "failed"]
 
 
 def test_malformed_page_fails_run_then_resume_completes(
@@ -224,26 +224,26 @@ def test_ccxt_bars_ingest_is_idempotent(engine: Engine, fake: FakeVenue, setting
     b = svc.ingest(build_services(settings, db_url=url), "ccxt:binance", **kw)
     assert a.status == b.status == "ok" and a.tables["bars"]["inserted"] == 10
     assert b.tables["bars"] == {"inserted": 0, "updated": 0, "unchanged": 10} and counts(engine)["bars"] == 10
-    assert svc.overview(build_services(db_url=url))["bar_series"][0]["bars"] == 10
+    assert svc.overview(build_services(db_url=url)).bar_series[0].bars == 10
 
 
 def test_dashboard_queries(engine: Engine, small_pages: None) -> None:
     url = url_of(engine)
     svc.ingest(build_services(db_url=url), "replay", symbol="BTC/USDT", timeframe="1d")
     ov = svc.overview(build_services(db_url=url))
-    by = {v["name"]: v for v in ov["venues"]}
-    assert by["kalshi"]["markets"] == 7114 and by["polymarket"]["markets"] == 3732
-    assert ov["markets"] == 10846 and ov["ingest_runs"][0]["status"] == "ok"
+    by = {v.name: v for v in ov.venues}
+    assert by["kalshi"].markets == 7114 and by["polymarket"].markets == 3732
+    assert ov.markets == 10846 and ov.ingest_runs[0].status == "ok"
     found = svc.search_markets(build_services(db_url=url), "fed rate", venues=["kalshi"], limit=50)
-    assert found and all(r["venue"] == "kalshi" and "fed" in r["question"].lower() for r in found)
+    assert found and all(r.venue == "kalshi" and "fed" in r.question.lower() for r in found)
     with session_scope(engine) as s:
         mid = s.scalars(select(BookSnapshot.market_id).limit(1)).one()
         n_quotes = s.scalar(select(func.count()).select_from(QuoteRow).where(QuoteRow.market_id == mid))
     d = svc.market_detail(build_services(db_url=url), mid)
-    assert d["source"] == "replay" and d["rules"] and {o["name"] for o in d["outcomes"]} == {"Yes", "No"}
-    assert len(d["price_history"]) == n_quotes and d["book"]
-    for book in d["book"].values():
-        assert all(size == 100.0 for _, size in book["bids"] + book["asks"])
+    assert d.source == "replay" and d.rules and {o.name for o in d.outcomes} == {"Yes", "No"}
+    assert len(d.price_history) == n_quotes and d.book
+    for book in d.book.values():
+        assert all(size == 100.0 for _, size in book.bids + book.asks)
     with pytest.raises(Exception, match="no market"):
         svc.market_detail(build_services(db_url=url), 10**9)
 

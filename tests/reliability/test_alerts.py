@@ -65,7 +65,7 @@ def test_a_failing_webhook_keeps_alerts_pending_and_delivers_them_once_it_recove
     clients, _ = _setup(engine)
     hook, lines = FlakySink(), []
     res = svc.scan_once(_svc(engine), "live", clients=clients, sinks=[hook, ConsoleSink(lines.append)])
-    assert res["alerts"] == 2 and hook.refused == 2 and len(lines) == 2
+    assert res.alerts == 2 and hook.refused == 2 and len(lines) == 2
     rows = _rows(engine)
     assert [r.status for r in rows] == ["pending", "pending"]  # not stored as sent
     assert all(
@@ -121,7 +121,7 @@ def test_overlapping_scans_enqueue_each_alert_once(engine: Engine) -> None:
 
     def scan() -> None:
         gate.wait()
-        results.append(svc.scan_once(_svc(engine), "live", clients=clients, sinks=[])["alerts"])
+        results.append(svc.scan_once(_svc(engine), "live", clients=clients, sinks=[]).alerts)
 
     threads = [threading.Thread(target=scan) for _ in range(3)]
     for th in threads:

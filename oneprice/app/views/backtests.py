@@ -11,6 +11,7 @@ from oneprice.app import charts
 from oneprice.app import common as ui
 from oneprice.services import alignment as alignment_svc
 from oneprice.services import backtest as backtest_svc
+from oneprice.services.results import to_json
 
 KEY_METRICS = [
     ("total_return", "Total return", "pct"),
@@ -25,11 +26,10 @@ ui.require_db()
 st.title("Backtests")
 
 
-def _param_input(name: str, spec: Any, key: str) -> Any:
+def _param_input(name: str, spec: backtest_svc.ParamSpec, key: str) -> Any:
     """A widget for one strategy parameter from its schema (type, default, min, max, help)."""
-    info = spec if isinstance(spec, dict) else {"default": spec}
-    default, kind, help_text = info.get("default"), info.get("type"), info.get("help") or None
-    lo, hi = info.get("min"), info.get("max")
+    default, kind, help_text = spec.default, spec.type, spec.help or None
+    lo, hi = spec.min, spec.max
     if kind == "bool" or isinstance(default, bool):
         return st.checkbox(name, value=bool(default), key=key, help=help_text)
     if kind == "int" or (kind is None and isinstance(default, int)):
@@ -66,18 +66,15 @@ def _day(value: Any, fallback: date) -> date:
         return fallback
 
 
-def _target(spec: dict[str, Any]) -> dict[str, Any] | None:
+def _target(spec: backtest_svc.StrategyInfo) -> dict[str, Any] | None:
     """What the strategy trades: a stored bar series, or a matched pair for pair strategies."""
-    if spec.get("pair"):
+    if spec.pair:
         pairs = ui.fetch("Matches", alignment_svc.list_matches, quiet=True, limit=500) or []
-        pairs = [m for m in pairs if m.get("status") != "rejected" and m.get("outcome_map")]
+        pairs = [m for m in pairs if m.status != "rejected" and m.outcome_map]
         if not pairs:
             ui.empty_state("No hedgeable matched pair to trade", ui.CMD_ALIGN)
             return None
-        labels = {
-            int(m["id"]): f"#{m['id']} {m['relation']}: {str(m['market_a'].get('question'))[:90]}"
-            for m in pairs
-        }
+        labels = {m.id: f"#{m.id} {m.relation}: {m.market_a.question[:90]}" for m in pairs}
         mid = st.selectbox("Matched pair", list(labels), format_func=lambda i: labels[i], key="bt_pair")
         return {
             "symbol": f"match:{mid}",
@@ -91,20 +88,17 @@ def _target(spec: dict[str, Any]) -> dict[str, Any] | None:
     if not series:
         ui.empty_state("No bars stored", ui.CMD_INGEST)
         return None
-    labels = {
-        i: f"{s['exchange']} {s['symbol']} {s['timeframe']} ({s.get('count', s.get('bars', '?'))} bars)"
-        for i, s in enumerate(series)
-    }
+    labels = {i: f"{s.exchange} {s.symbol} {s.timeframe} ({s.bars} bars)" for i, s in enumerate(series)}
     i = st.selectbox("Bars", list(labels), format_func=lambda i: labels[i], key="bt_series")
-    return {**series[i], "key": i}
+    return {**to_json(series[i]), "key": i}
 
 
-def _run_form(strategies: dict[str, Any]) -> None:
+def _run_form(strategies: dict[str, backtest_svc.StrategyInfo]) -> None:
     name = st.selectbox("Strategy", list(strategies), key="bt_strategy")
-    spec = dict(strategies.get(name) or {})
-    if spec.get("help"):
-        st.caption(str(spec["help"]))
-    if spec.get("needs_signal"):
+    spec = strategies[name]
+    if spec.help:
+        st.caption(spec.help)
+    if spec.needs_signal:
         st.caption("Trades a stored signal series (`signals` table) for this symbol.")
     target = _target(spec)
     if target is None:
@@ -117,7 +111,7 @@ def _run_form(strategies: dict[str, Any]) -> None:
         fee = d3.number_input(
             "Fee per trade (fraction of notional)", 0.0, 0.05, 0.001, 0.0005, format="%.4f", key="bt_fee"
         )
-        schema = dict(spec.get("params") or {})
+        schema = spec.params
         params: dict[str, Any] = {}
         if schema:
             pcols = st.columns(min(len(schema), 4))
@@ -140,8 +134,8 @@ def _run_form(strategies: dict[str, Any]) -> None:
                 exchange=target.get("exchange") or "binance",
             )
         if result:
-            st.session_state["bt_flash"] = f"Run #{result.get('run_id')} finished."
-            st.session_state["bt_view"] = [result.get("run_id")]
+            st.session_state["bt_flash"] = f"Run #{result.run_id} finished."
+            st.session_state["bt_view"] = [result.run_id]
             st.rerun()
 
 
@@ -151,32 +145,32 @@ def _fmt(value: Any, kind: str) -> str:
     return {"pct": ui.fmt_pct(value), "int": f"{int(value):,}", "num": f"{ui.num(value) or 0:.2f}"}[kind]
 
 
-def _run_row(r: dict[str, Any]) -> dict[str, Any]:
-    m = r.get("metrics") or {}
+def _run_row(r: backtest_svc.RunRow) -> dict[str, Any]:
+    m = r.metrics or {}
     return {
-        "run": r.get("run_id"),
-        "strategy": r.get("strategy"),
-        "symbol": r.get("symbol"),
-        "timeframe": r.get("timeframe"),
-        "start": ui.fmt_ts(r.get("start")),
-        "end": ui.fmt_ts(r.get("end")),
-        "params": r.get("params"),
+        "run": r.run_id,
+        "strategy": r.strategy,
+        "symbol": r.symbol,
+        "timeframe": r.timeframe,
+        "start": ui.fmt_ts(r.start),
+        "end": ui.fmt_ts(r.end),
+        "params": r.params,
         "total_return": m.get("total_return"),
         "sharpe": m.get("sharpe"),
         "max_drawdown": m.get("max_drawdown"),
         "trades": m.get("trade_count"),
-        "status": r.get("status"),
-        "error": r.get("error"),
+        "status": r.status,
+        "error": r.error,
     }
 
 
 flash = st.session_state.pop("bt_flash", None)
 if flash:
     st.success(flash)
-strategies = backtest_svc.list_strategies()
+strategies = {s.name: s for s in backtest_svc.list_strategies()}
 if strategies:
     with st.expander("Run a backtest", expanded=True):
-        _run_form(dict(strategies))
+        _run_form(strategies)
 
 st.subheader("Runs")
 runs = ui.fetch("Backtest runs", backtest_svc.list_runs, limit=50)
@@ -192,7 +186,7 @@ st.dataframe(
         c: st.column_config.NumberColumn(format="percent") for c in ("total_return", "max_drawdown")
     },
 )
-ids = [r["run_id"] for r in runs]
+ids = [r.run_id for r in runs]
 st.session_state["bt_view"] = [i for i in st.session_state.get("bt_view", []) if i in ids] or ids[:1]
 chosen = st.multiselect("View / compare runs", ids, key="bt_view")
 details = {rid: ui.fetch(f"Run {rid}", backtest_svc.get_run, run_id=rid) for rid in chosen}
@@ -202,15 +196,15 @@ if not details:
 
 st.subheader("Metrics")
 for rid, d in details.items():
-    m = d.get("metrics") or {}
+    m = d.metrics or {}
     cols = st.columns(len(KEY_METRICS) + 1)
-    cols[0].markdown(f"**Run {rid}**  \n{d.get('strategy')} {d.get('symbol')} {d.get('timeframe')}")
+    cols[0].markdown(f"**Run {rid}**  \n{d.strategy} {d.symbol} {d.timeframe}")
     for col, (key, label, kind) in zip(cols[1:], KEY_METRICS, strict=True):
         col.metric(label, _fmt(m.get(key), kind))
 table = ui.frame(
     [
-        {"metric": k, **{f"run {rid}": (d.get("metrics") or {}).get(k) for rid, d in details.items()}}
-        for k in (next(iter(details.values())).get("metrics") or {})
+        {"metric": k, **{f"run {rid}": (d.metrics or {}).get(k) for rid, d in details.items()}}
+        for k in (next(iter(details.values())).metrics or {})
     ]
 )
 with st.expander("All metrics", expanded=len(details) > 1):
@@ -219,12 +213,12 @@ if len(details) > 1:
     st.plotly_chart(charts.equity(details, "Equity, compared"), key="bt_compare")
 for col, (rid, d) in zip(st.columns(len(details)), details.items(), strict=True):
     with col:
-        st.markdown(f"**Run {rid}** · {d.get('strategy', '')} {d.get('symbol', '')} {d.get('timeframe', '')}")
+        st.markdown(f"**Run {rid}** · {d.strategy} {d.symbol} {d.timeframe}")
         st.plotly_chart(charts.equity({rid: d}), key=f"bt_eq_{rid}")
         st.plotly_chart(charts.drawdown(d), key=f"bt_dd_{rid}")
-        if d.get("prices"):
+        if d.prices:
             st.plotly_chart(charts.trades(d), key=f"bt_tr_{rid}")
-        if d.get("trades"):
-            st.dataframe(ui.frame(d["trades"]), hide_index=True, height=220)
+        if d.trades:
+            st.dataframe(ui.frame(d.trades), hide_index=True, height=220)
         else:
             st.caption("No trades in this run.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from oneprice.app import charts
@@ -14,11 +12,7 @@ ui.require_db()
 st.title("Markets")
 
 overview = ui.fetch("Venue overview", ingest_svc.overview)
-venue_names = (
-    [str(ui.pick(v, "name", "venue")) for v in (ui.pick(overview, "venues", default=[]) or [])]
-    if overview
-    else []
-)
+venue_names = [v.name for v in overview.venues] if overview else []
 
 c1, c2, c3 = st.columns([3, 2, 1])
 query = c1.text_input(
@@ -51,51 +45,49 @@ st.dataframe(
     height=300,
 )
 
-labels = {int(r["id"]): f"{r.get('venue')} · {r.get('question')}" for r in rows}
+labels = {r.id: f"{r.venue} · {r.question}" for r in rows}
 market_id = st.selectbox("Market detail", list(labels), format_func=lambda i: labels[i], key="mk_detail")
-detail: dict[str, Any] | Any = ui.fetch(
-    "Market detail", ingest_svc.market_detail, live=True, market_id=market_id
-)
+detail = ui.fetch("Market detail", ingest_svc.market_detail, live=True, market_id=market_id)
 if not detail:
     st.stop()
 
-st.subheader(ui.plain(detail.get("question", "")))  # venue text is shown as typed, never as Markdown
+st.subheader(ui.plain(detail.question))  # venue text is shown as typed, never as Markdown
 facts = [
-    f"**{ui.plain(detail.get('venue', '–'))}**",
-    f"status **{ui.plain(detail.get('status', '–'))}**",
-    f"closes **{ui.fmt_ts(detail.get('close_time'))}**",
-    f"id {ui.plain(detail.get('external_id', '–'))}",
+    f"**{ui.plain(detail.venue)}**",
+    f"status **{ui.plain(detail.status)}**",
+    f"closes **{ui.fmt_ts(detail.close_time)}**",
+    f"id {ui.plain(detail.external_id)}",
 ]
-if detail.get("category"):
-    facts.append(f"category {ui.plain(detail['category'])}")
-if link := ui.safe_link(detail.get("url")):
-    facts.append(f"[open on {ui.plain(detail.get('venue'))}]({link})")
+if detail.category:
+    facts.append(f"category {ui.plain(detail.category)}")
+if link := ui.safe_link(detail.url):
+    facts.append(f"[open on {ui.plain(detail.venue)}]({link})")
 st.markdown(" · ".join(facts))
 
 with st.expander("Resolution rules", expanded=True):
-    st.text(str(detail.get("rules") or "(the venue published no rules text)"))
+    st.text(str(detail.rules or "(the venue published no rules text)"))
 
-outcomes = detail.get("outcomes") or []
+outcomes = detail.outcomes
 if outcomes:
     st.dataframe(ui.frame(outcomes), hide_index=True)
 
 st.subheader("Price history")
-history = detail.get("price_history") or []
+history = detail.price_history
 if not history:
     ui.empty_state("No quotes recorded for this market", ui.CMD_INGEST)
 else:
     st.plotly_chart(charts.price_history(history), key="mk_history")
 
 st.subheader("Order book")
-books: dict[str, dict[str, Any]] = dict(detail.get("book") or {})  # outcome -> latest snapshot
+books = detail.book  # outcome -> latest snapshot
 if not books:
     ui.empty_state("No order book snapshot for this market", ui.CMD_SCAN)
 else:
     cols = st.columns(len(books))
     for col, (outcome, b) in zip(cols, sorted(books.items(), key=lambda kv: kv[0] != "Yes"), strict=True):
-        col.markdown(f"**{ui.plain(outcome)}** · {ui.fmt_ts(b.get('ts'))}")
-        bids = [(ui.num(p), ui.num(s)) for p, s in (b.get("bids") or [])]
-        asks = [(ui.num(p), ui.num(s)) for p, s in (b.get("asks") or [])]
+        col.markdown(f"**{ui.plain(outcome)}** · {ui.fmt_ts(b.ts)}")
+        bids = [(ui.num(p), ui.num(s)) for p, s in b.bids]
+        asks = [(ui.num(p), ui.num(s)) for p, s in b.asks]
         depth = max(len(bids), len(asks))
         table = [
             {

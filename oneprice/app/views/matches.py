@@ -62,20 +62,16 @@ def _facet(v: Any) -> str:
     return "–" if v is None else str(v)
 
 
-def _side(m: dict[str, Any], side: str) -> dict[str, Any]:
-    return dict(m.get(f"market_{side}") or {})
-
-
 table = [
     {
-        "id": m["id"],
-        "relation": m.get("relation"),
-        "confidence": ui.num(m.get("confidence")),
-        "status": m.get("status"),
-        "venue A": _side(m, "a").get("venue"),
-        "market A": _side(m, "a").get("question"),
-        "venue B": _side(m, "b").get("venue"),
-        "market B": _side(m, "b").get("question"),
+        "id": m.id,
+        "relation": m.relation,
+        "confidence": ui.num(m.confidence),
+        "status": m.status,
+        "venue A": m.market_a.venue,
+        "market A": m.market_a.question,
+        "venue B": m.market_b.venue,
+        "market B": m.market_b.question,
     }
     for m in matches
 ]
@@ -91,31 +87,31 @@ st.dataframe(
     },
 )
 
-by_id = {int(m["id"]): m for m in matches}
+by_id = {m.id: m for m in matches}
 
 
 def _label(i: int) -> str:
     m = by_id[i]
-    conf = ui.num(m.get("confidence")) or 0.0
-    return f"#{i} {m.get('relation')} ({conf:.2f}): {str(_side(m, 'a').get('question', ''))[:80]}"
+    conf = ui.num(m.confidence) or 0.0
+    return f"#{i} {m.relation} ({conf:.2f}): {m.market_a.question[:80]}"
 
 
 match_id = st.selectbox("Review match", list(by_id), format_func=_label, key="mt_selected")
 m = by_id[match_id]
 
 k1, k2, k3, k4 = st.columns(4)
-k1.metric("Relation", str(m.get("relation")))
-k2.metric("Confidence", f"{ui.num(m.get('confidence')) or 0:.2f}")
-k3.metric("Status", str(m.get("status")))
-k4.metric("Method", str(m.get("method") or "–"))
-if m.get("outcome_map"):
+k1.metric("Relation", m.relation)
+k2.metric("Confidence", f"{ui.num(m.confidence) or 0:.2f}")
+k3.metric("Status", m.status)
+k4.metric("Method", m.method or "–")
+if m.outcome_map:
     st.caption(
         "Hedge map (outcome of B paying when A resolves): "
-        + ", ".join(f"A {k} → B {v}" for k, v in dict(m["outcome_map"]).items())
+        + ", ".join(f"A {k} → B {v}" for k, v in m.outcome_map.items())
     )
 
 st.subheader("Deciding facets")
-explanation = m.get("explanation") or {}
+explanation = m.explanation or {}
 if isinstance(explanation, dict) and explanation:
     facets = [{"facet": k, "value": _facet(v)} for k, v in explanation.items()]
     st.dataframe(ui.frame(facets), hide_index=True)
@@ -125,17 +121,14 @@ else:
     st.caption("The model recorded no facets for this match.")
 
 left, right = st.columns(2)
-for col, side in ((left, "a"), (right, "b")):
-    mk = _side(m, side)
+for col, side, mk in ((left, "a", m.market_a), (right, "b", m.market_b)):
     with col:
-        st.markdown(
-            f"**Market {side.upper()} · {ui.plain(mk.get('venue', ''))}** {ui.plain(mk.get('external_id'))}"
-        )
-        st.markdown(ui.plain(mk.get("question", "")))  # venue text is shown as typed, never as Markdown
-        st.caption(f"Closes {ui.fmt_ts(mk.get('close_time'))}")
+        st.markdown(f"**Market {side.upper()} · {ui.plain(mk.venue)}** {ui.plain(mk.external_id)}")
+        st.markdown(ui.plain(mk.question))  # venue text is shown as typed, never as Markdown
+        st.caption(f"Closes {ui.fmt_ts(mk.close_time)}")
         st.caption("Resolution rules")
         with st.container(height=280, border=True, key=f"mt_rules_{side}"):
-            st.text(str(mk.get("rules") or "(no rules text)"))
+            st.text(str(mk.rules or "(no rules text)"))
 
 
 def _decide(decision: str) -> None:

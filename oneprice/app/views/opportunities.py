@@ -10,6 +10,7 @@ import streamlit as st
 from oneprice.app import charts
 from oneprice.app import common as ui
 from oneprice.services import arbitrage as arbitrage_svc
+from oneprice.services.results import to_json
 
 # numbers first, so they stay visible in the side-by-side tables
 COLUMNS = [
@@ -64,30 +65,31 @@ def _legs(legs: Any) -> str:
     )
 
 
-def _row(o: dict[str, Any]) -> dict[str, Any]:
-    row = {c: o.get(c) for c in COLUMNS}
-    row["legs"] = _legs(o.get("legs"))
+def _row(o: arbitrage_svc.StoredOpportunity) -> dict[str, Any]:
+    plain = to_json(o)
+    row = {c: plain.get(c) for c in COLUMNS}
+    row["legs"] = _legs(o.legs)
     return row
 
 
 def _scan_status() -> None:
     runs = ui.fetch("Scan runs", arbitrage_svc.list_scan_runs, live=True, limit=1)
     summary = ui.fetch("Deviation summary", arbitrage_svc.deviation_summary, live=True)
-    overall = dict((summary or {}).get("overall") or {})
+    overall = summary.overall if summary else None
     c = st.columns(6)
     if runs:
         r = runs[0]
         c[0].metric(
             "Last scan",
-            f"{ui.fmt_age(ui.age_s(r.get('finished_at') or r.get('started_at')))} ago",
-            help=f"{ui.fmt_ts(r.get('finished_at'))}, source {r.get('source')}",
+            f"{ui.fmt_age(ui.age_s(r.finished_at or r.started_at))} ago",
+            help=f"{ui.fmt_ts(r.finished_at)}, source {r.source}",
         )
-        c[1].metric("Opportunities", int(r.get("opportunities") or 0))
-        c[2].metric("Excluded", int(r.get("excluded") or 0))
+        c[1].metric("Opportunities", r.opportunities)
+        c[2].metric("Excluded", r.excluded)
     if overall:
-        c[3].metric("Pairs tracked", int(overall.get("pairs") or 0))
-        c[4].metric("Persistent deviations", ui.fmt_pct(overall.get("share_persistent"), 1))
-        c[5].metric("Mean exec. deviation", ui.fmt_prob(overall.get("mean_exec_deviation")))
+        c[3].metric("Pairs tracked", overall.pairs)
+        c[4].metric("Persistent deviations", ui.fmt_pct(overall.share_persistent, 1))
+        c[5].metric("Mean exec. deviation", ui.fmt_prob(overall.mean_exec_deviation))
 
 
 @st.fragment(run_every=timedelta(seconds=refresh_s) if st.session_state.get("op_auto", True) else None)
@@ -102,9 +104,9 @@ def live_table() -> None:
     for col, (kind, title) in zip(st.columns(2), KINDS.items(), strict=True):
         with col:
             st.subheader(title)
-            mine = [o for o in opps if o.get("kind") == kind]
-            live = [_row(o) for o in mine if o.get("is_opportunity")]
-            rest = [_row(o) for o in mine if not o.get("is_opportunity")]
+            mine = [o for o in opps if o.kind == kind]
+            live = [_row(o) for o in mine if o.is_opportunity]
+            rest = [_row(o) for o in mine if not o.is_opportunity]
             if live:
                 st.dataframe(ui.frame(live, COLUMNS[:-1]), hide_index=True, column_config=COLUMN_CONFIG)
             else:
@@ -136,7 +138,7 @@ with top2.popover("Scan now"):
         with st.spinner("Scanning..."):
             res = ui.act("Scan", arbitrage_svc.scan_once, source=source)
         if res:
-            st.success(f"Scan run {res.get('run_id')}: {len(res.get('opportunities') or [])} opportunities.")
+            st.success(f"Scan run {res.run_id}: {len(res.opportunities)} opportunities.")
 
 live_table()
 
@@ -146,8 +148,7 @@ if opps_all is ui.UNAVAILABLE:
     st.stop()
 pairs: dict[int, str] = {}
 for o in opps_all or []:
-    if o.get("match_id") is not None:
-        pairs.setdefault(int(o["match_id"]), str(o.get("pair", "")))
+    pairs.setdefault(o.match_id, o.pair)
 if not pairs:
     ui.empty_state("No scanned pairs to chart", ui.CMD_SCAN)
     st.stop()

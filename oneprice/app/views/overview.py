@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from oneprice.app import common as ui
@@ -17,19 +15,17 @@ st.caption(f"Database: `{ui.safe_url(url)}`")
 
 overview = ui.fetch("Venue overview", ingest_svc.overview)
 if overview is not ui.UNAVAILABLE:
-    venues: list[dict[str, Any]] = list(overview.get("venues") or [])
-    total = int(overview.get("markets") or 0)
+    venues = overview.venues
+    total = overview.markets
     if total == 0:
         ui.empty_state("No markets yet", ui.CMD_INGEST)
     else:
-        shown = [v for v in venues if v.get("markets")][:4]
+        shown = [v for v in venues if v.markets][:4]
         cols = st.columns(2 + len(shown))
         cols[0].metric("Markets", f"{total:,}")
-        cols[1].metric("Quotes", f"{int(overview.get('quotes') or 0):,}")
+        cols[1].metric("Quotes", f"{overview.quotes:,}")
         for col, v in zip(cols[2:], shown, strict=True):
-            col.metric(
-                str(v.get("name")), f"{int(v.get('markets') or 0):,}", help=f"{v.get('open_markets', 0)} open"
-            )
+            col.metric(v.name, f"{v.markets:,}", help=f"{v.open_markets} open")
     left, right = st.columns(2)
     with left:
         st.subheader("Venues")
@@ -41,7 +37,7 @@ if overview is not ui.UNAVAILABLE:
             ui.empty_state("No venues yet", ui.CMD_INGEST)
     with right:
         st.subheader("Price series")
-        series = list(overview.get("bar_series") or [])
+        series = overview.bar_series
         if series:
             st.dataframe(
                 ui.frame(series, ["exchange", "symbol", "timeframe", "bars", "first", "last"]),
@@ -75,12 +71,10 @@ if runs is not ui.UNAVAILABLE:
             ),
             hide_index=True,
         )
-        failing = [r for r in runs if r.get("errors")]
+        failing = [r for r in runs if r.errors]
         for r in failing[:5]:
-            with st.expander(
-                f"Run {r.get('id')} ({r.get('source')}, {r.get('status')}): {len(r['errors'])} error(s)"
-            ):
-                for msg in r["errors"]:
+            with st.expander(f"Run {r.id} ({r.source}, {r.status}): {len(r.errors)} error(s)"):
+                for msg in r.errors:
                     st.text(str(msg))
 
 st.subheader("Latest arbitrage scans")

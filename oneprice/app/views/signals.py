@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -20,12 +18,12 @@ stored = ui.fetch("Signal series", signals_svc.catalog) or []
 if not stored:
     ui.empty_state("No signals stored", CMD_BUILD)
     st.stop()
-keys = sorted({r["key"] for r in stored})
+keys = sorted({r.key for r in stored})
 key = st.selectbox("Series key", keys, key="sig_key")
-have = {r["source"] for r in stored if r["key"] == key}
+have = {r.source for r in stored if r.key == key}
 
 
-def _rows(source: str) -> list[dict[str, Any]]:
+def _rows(source: str) -> list[signals_svc.SignalPoint]:
     if source not in have:
         return []
     return ui.fetch(source, signals_svc.series, source=source, key=key) or []
@@ -35,9 +33,9 @@ st.subheader("Tweet sentiment against price")
 sent = _rows("sentiment")
 if sent:
     fig = go.Figure()
-    ts = [r["ts"] for r in sent]
-    fig.add_scatter(x=ts, y=[r.get("close") for r in sent], name="close", yaxis="y1")
-    fig.add_scatter(x=ts, y=[r["value"] for r in sent], name="mean sentiment", yaxis="y2", opacity=0.6)
+    ts = [r.ts for r in sent]
+    fig.add_scatter(x=ts, y=[r.meta.get("close") for r in sent], name="close", yaxis="y1")
+    fig.add_scatter(x=ts, y=[r.value for r in sent], name="mean sentiment", yaxis="y2", opacity=0.6)
     fig.update_layout(
         height=380,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -54,7 +52,7 @@ up, down = _rows("prebit_up"), _rows("prebit_down")
 if up or down:
     fig = go.Figure()
     for rows, name in ((up, "P(extreme up)"), (down, "P(extreme down)")):
-        fig.add_scatter(x=[r["ts"] for r in rows], y=[r["value"] for r in rows], name=name, mode="lines")
+        fig.add_scatter(x=[r.ts for r in rows], y=[r.value for r in rows], name=name, mode="lines")
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"range": [0, 1]})
     st.plotly_chart(fig, use_container_width=True)
 else:
@@ -76,21 +74,20 @@ if "prebit_hold" in have and "prebit_up" in have:
     )
     if res and res is not ui.UNAVAILABLE:
         fig = go.Figure()
-        for name, r in res.items():
-            eq = r["equity"]
-            fig.add_scatter(x=eq.get("ts"), y=eq.get("equity"), name=name, mode="lines")
+        for name, r in res.runs.items():
+            fig.add_scatter(x=r.equity.ts, y=r.equity.equity, name=name, mode="lines")
         fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"type": "log"})
         st.plotly_chart(fig, use_container_width=True)
         st.dataframe(
             [
                 {
                     "strategy": name,
-                    "trades": r["metrics"].get("trade_count"),
-                    "return": ui.fmt_pct(r["metrics"].get("total_return")),
-                    "sharpe": r["metrics"].get("sharpe"),
-                    "max drawdown": ui.fmt_pct(r["metrics"].get("max_drawdown")),
+                    "trades": r.metrics.get("trade_count"),
+                    "return": ui.fmt_pct(r.metrics.get("total_return")),
+                    "sharpe": r.metrics.get("sharpe"),
+                    "max drawdown": ui.fmt_pct(r.metrics.get("max_drawdown")),
                 }
-                for name, r in res.items()
+                for name, r in res.runs.items()
             ],
             hide_index=True,
         )
