@@ -10,6 +10,7 @@ from oneprice.agents.cache import CallCache
 from oneprice.agents.callers import BackendCaller
 from oneprice.services import agents
 from oneprice.services.container import build_services
+from oneprice.services.results import to_json
 from tests.agents.conftest import ScriptedBackend, good
 
 
@@ -39,12 +40,17 @@ def test_evaluate_calls_the_llm_for_every_item_and_scores_all_baselines(
     res = agents.evaluate(
         build_services(), root, ("4h",), None, caller=BackendCaller(be), cache=empty, model="m"
     )
-    b = res["4h"]
-    assert len(be.seen) == b["items"] >= 4
-    assert b["agents"]["all"]["n"] == 1 and b["agents"]["all"]["abstain_rate"] > 0  # 1 LONG, the rest garbage
-    [(reason, count)] = b["agents"]["abstain_reasons"].items()
-    assert "json" in reason and count == b["items"] - 1  # no_json / invalid_json: the parser's code
+    b = res.timeframes["4h"]
+    assert len(be.seen) == b.items >= 4
+    assert b.agents.all.n == 1 and b.agents.all.abstain_rate > 0  # 1 LONG, the rest garbage
+    [(reason, count)] = b.agents.abstain_reasons.items()
+    assert "json" in reason and count == b.items - 1  # no_json / invalid_json: the parser's code
     for k in ("rules", "random", "majority", "logistic", "gboost", "logistic_placebo"):
-        lo, hi = b[k]["all"]["ci95"]
-        assert 0 <= lo <= hi <= 1 and b[k]["all"]["n"] == b["items"]
-        assert "mean_bps" in b[k]["after_fees"]
+        lo, hi = b.methods[k].all.ci95
+        assert 0 <= lo <= hi <= 1 and b.methods[k].all.n == b.items
+        assert isinstance(b.methods[k].after_fees.mean_bps, float)
+    # the JSON of `agents eval` keeps its shape: timeframes and methods are keys of their parent
+    shape = to_json(res)
+    assert set(shape) == {"prompt_version", "model", "fee", "per_asset", "4h"}
+    assert "mean_bps" in shape["4h"]["rules"]["after_fees"] and "full" in shape["4h"]["rules"]
+    assert "full" not in shape["4h"]["agents"] and "windows_per_min" in shape["4h"]["agents"]

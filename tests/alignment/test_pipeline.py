@@ -79,7 +79,7 @@ def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with
     first = alignment.run(build_services(db_url=url))
     assert first.markets == len(ids) and first.trained is False and first.inserted == first.proposed
     hedge = {
-        (m["market_a"]["external_id"], m["market_b"]["external_id"])
+        (m.market_a.external_id, m.market_b.external_id)
         for m in alignment.list_matches(build_services(db_url=url), relations=["equivalent", "inverse"])
     }
     rows = _fixture_pairs()
@@ -90,16 +90,16 @@ def test_align_run_proposes_labeled_equivalents_only(sqlite_engine: Engine, with
     assert not [p for p in non if p in hedge]
     # every stored match explains itself
     m = alignment.list_matches(build_services(db_url=url), limit=1)[0]
-    assert m["explanation"]["facets"] and "p_same_proposition" in m["explanation"]
+    assert m.explanation["facets"] and "p_same_proposition" in m.explanation
     hedged = alignment.list_matches(build_services(db_url=url), relations=["equivalent", "inverse"])
-    assert hedged and not [x for x in hedged if x["explanation"]["conflicting_hard_facets"]]
+    assert hedged and not [x for x in hedged if x.explanation["conflicting_hard_facets"]]
 
     # re-run: idempotent; decisions survive; a rejected pair is not proposed again
     target = alignment.list_matches(build_services(db_url=url), relations=["equivalent"], limit=2)
-    alignment.decide_match(build_services(db_url=url), target[0]["id"], "rejected", by="t")
-    alignment.decide_match(build_services(db_url=url), target[1]["id"], "confirmed", by="t")
+    alignment.decide_match(build_services(db_url=url), target[0].id, "rejected", by="t")
+    alignment.decide_match(build_services(db_url=url), target[1].id, "confirmed", by="t")
     second = alignment.run(build_services(db_url=url))
     assert second.inserted == 0 and second.updated == 0 and second.withdrawn == 0
-    after = {m["id"]: m for m in alignment.list_matches(build_services(db_url=url), limit=10_000)}
-    assert after[target[0]["id"]]["status"] == "rejected" and after[target[1]["id"]]["status"] == "confirmed"
+    after = {m.id: m for m in alignment.list_matches(build_services(db_url=url), limit=10_000)}
+    assert after[target[0].id].status == "rejected" and after[target[1].id].status == "confirmed"
     assert len(after) == first.proposed

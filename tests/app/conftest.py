@@ -89,7 +89,7 @@ def fill(url: str) -> None:
     assert counts.inserted > 100, counts
     for _ in range(2):  # two scans: two points of deviation history per pair
         scan = arbitrage.scan_once(build_services(db_url=url), source="replay")
-        assert scan["status"] == "ok", scan
+        assert scan.status == "ok", scan
     for name in ("sma", "bollinger"):
         run = backtest.run_backtest(
             build_services(db_url=url),
@@ -102,7 +102,7 @@ def fill(url: str) -> None:
             {},
             exchange="binance",
         )
-        assert run["run_id"] is not None
+        assert run.run_id is not None
 
 
 @pytest.fixture(scope="session")

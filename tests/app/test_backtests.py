@@ -23,7 +23,7 @@ def test_run_a_strategy_then_compare_runs(
     assert len(before) == 2  # the fixture's runs
     at = open_page("backtests")
     assert not at.exception and not at.error
-    assert list(at.dataframe[0].value["run"]) == [r["run_id"] for r in before]
+    assert list(at.dataframe[0].value["run"]) == [r.run_id for r in before]
 
     at.selectbox(key="bt_strategy").set_value("sma").run()
     at.number_input(key="bt_p_sma_fast").set_value(5)
@@ -34,18 +34,18 @@ def test_run_a_strategy_then_compare_runs(
     after = backtest.list_runs(build_services(db_url=url))
     assert len(after) == 3
     new = after[0]
-    assert new["strategy"] == "sma" and new["params"]["fast"] == 5 and new["params"]["slow"] == 30
-    assert any(f"Run #{new['run_id']} finished" in s.value for s in at.success)
-    assert at.multiselect(key="bt_view").value == [new["run_id"]]
+    assert new.strategy == "sma" and new.params["fast"] == 5 and new.params["slow"] == 30
+    assert any(f"Run #{new.run_id} finished" in s.value for s in at.success)
+    assert at.multiselect(key="bt_view").value == [new.run_id]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Trades"] == f"{new['metrics']['trade_count']:,}"
+    assert metrics["Trades"] == f"{new.metrics['trade_count']:,}"
     assert len(at.get("plotly_chart")) == 3  # equity, drawdown, trades of the new run
 
-    at.multiselect(key="bt_view").set_value([r["run_id"] for r in after[:2]]).run()
+    at.multiselect(key="bt_view").set_value([r.run_id for r in after[:2]]).run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1 + 2 * 3  # comparison plus each run's three charts
     table = next(d.value for d in at.dataframe if "metric" in d.value.columns)
-    assert {f"run {after[0]['run_id']}", f"run {after[1]['run_id']}"} <= set(table.columns)
+    assert {f"run {after[0].run_id}", f"run {after[1].run_id}"} <= set(table.columns)
 
 
 def test_bad_parameters_are_a_message(

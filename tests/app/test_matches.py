@@ -30,17 +30,17 @@ def test_matches_page_shows_relation_facets_and_both_rules(
     at = open_page("matches")
     _clean(at)
     table = at.dataframe[0].value
-    assert list(table["id"]) == [m["id"] for m in proposed]
+    assert list(table["id"]) == [m.id for m in proposed]
     m = proposed[0]
-    assert at.selectbox(key="mt_selected").value == m["id"]
+    assert at.selectbox(key="mt_selected").value == m.id
     metrics = {x.label: x.value for x in at.metric}
-    assert metrics["Relation"] == m["relation"]
-    assert metrics["Confidence"] == f"{float(m['confidence']):.2f}"
-    rules = [m[f"market_{side}"].get("rules") or "(no rules text)" for side in ("a", "b")]
+    assert metrics["Relation"] == m.relation
+    assert metrics["Confidence"] == f"{float(m.confidence):.2f}"
+    rules = [mk.rules or "(no rules text)" for mk in (m.market_a, m.market_b)]
     assert [t.value.strip() for t in at.text] == [r.strip() for r in rules]  # A's rules beside B's
-    if m.get("explanation"):
+    if m.explanation:
         facets = next(d.value for d in at.dataframe if list(d.value.columns) == ["facet", "value"])
-        assert set(facets["facet"]) == set(m["explanation"])
+        assert set(facets["facet"]) == set(m.explanation)
 
     at.slider(key="mt_min_conf").set_value(0.95).run()
     _clean(at)
@@ -48,7 +48,7 @@ def test_matches_page_shows_relation_facets_and_both_rules(
         build_services(db_url=filled_db), status="proposed", min_confidence=0.95, limit=500
     )
     if strong:
-        assert list(at.dataframe[0].value["id"]) == [x["id"] for x in strong]
+        assert list(at.dataframe[0].value["id"]) == [x.id for x in strong]
     else:
         assert any("No match passes" in i.value for i in at.info)
 

@@ -30,23 +30,21 @@ def test_opportunities_tables_and_deviation_history(
     for frame in at.dataframe:
         if "match_id" in frame.value.columns:
             shown |= {int(i) for i in frame.value["match_id"]}
-    assert shown == {int(o["match_id"]) for o in opps}  # every evaluated pair, executable or excluded
-    executable = [o for o in opps if o["is_opportunity"]]
+    assert shown == {int(o.match_id) for o in opps}  # every evaluated pair, executable or excluded
+    executable = [o for o in opps if o.is_opportunity]
     for o in executable:
         assert any(
             "edge" in f.value.columns
             and "annualized" in f.value.columns
-            and o["match_id"] in set(f.value["match_id"])
+            and o.match_id in set(f.value["match_id"])
             for f in at.dataframe
         )
     runs = arbitrage.list_scan_runs(build_services(db_url=filled_db), limit=1)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Opportunities"] == str(runs[0]["opportunities"])
+    assert metrics["Opportunities"] == str(runs[0].opportunities)
 
     charted = [
-        o["match_id"]
-        for o in opps
-        if arbitrage.deviation_history(build_services(db_url=filled_db), o["match_id"])
+        o.match_id for o in opps if arbitrage.deviation_history(build_services(db_url=filled_db), o.match_id)
     ]
     assert charted, "no pair has a deviation history"
     at.selectbox(key="op_pair").set_value(charted[-1]).run()
@@ -78,5 +76,5 @@ def test_scan_now_runs_a_replay_scan(
     at.button(key="op_scan").click().run()
     assert not at.exception and not at.error
     after = arbitrage.list_scan_runs(build_services(db_url=url), limit=50)
-    assert len(after) == len(before) + 1 and after[0]["source"] == "replay"
-    assert any(f"Scan run {after[0]['id']}:" in s.value for s in at.success)
+    assert len(after) == len(before) + 1 and after[0].source == "replay"
+    assert any(f"Scan run {after[0].id}:" in s.value for s in at.success)

@@ -115,11 +115,11 @@ def test_service_runs_and_persists_the_pair(engine: Engine, tmp_path):
     out = svc.run_backtest(
         build_services(db_url=url), "convergence", f"match:{mid}", fee=0.0, params={"threshold": 0.05}
     )
-    assert out["run_id"] and out["metrics"]["trade_count"] == 2
-    run = svc.get_run(build_services(db_url=url), out["run_id"])
-    assert run["kind"] == "pair" and run["symbol"] == f"match:{mid}" and len(run["trades"]) == 2
-    assert run["trades"][0]["status"] == "settled" and run["metrics"]["final_equity"] > 1000
-    paths = svc.report(build_services(db_url=url), out["run_id"], tmp_path, cdn=True)
+    assert out.run_id and out.metrics["trade_count"] == 2
+    run = svc.get_run(build_services(db_url=url), out.run_id)
+    assert run.kind == "pair" and run.symbol == f"match:{mid}" and len(run.trades) == 2
+    assert run.trades[0]["status"] == "settled" and run.metrics["final_equity"] > 1000
+    paths = svc.report(build_services(db_url=url), out.run_id, tmp_path, cdn=True)
     assert "best executable edge per contract" in Path(paths.html).read_text()
 
 

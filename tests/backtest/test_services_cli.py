@@ -34,7 +34,7 @@ def test_run_list_get_on_both_backends(engine: Engine, btc: Bars):
         0.001,
         {"fast": 10, "slow": 50},
     )
-    m = out["metrics"]
+    m = out.metrics
     assert m["trade_count"] > 0 and m["fees_paid"] > 0
     for k in (
         "total_return",
@@ -55,12 +55,13 @@ def test_run_list_get_on_both_backends(engine: Engine, btc: Bars):
     ):
         assert k in m
     runs = svc.list_runs(build_services(db_url=url))
-    assert runs[0]["run_id"] == out["run_id"] and runs[0]["params"] == {"fast": 10, "slow": 50, "short": 0}
-    got = svc.get_run(build_services(db_url=url), out["run_id"])
-    assert len(got["equity"]) == len(got["drawdown"]) == len(got["prices"]) > 1000
-    assert got["equity"][-1]["value"] == pytest.approx(m["final_equity"])
-    assert len(got["trades"]) == m["trade_count"]
-    assert "sma" in svc.list_strategies() and "convergence" in svc.list_strategies()
+    assert runs[0].run_id == out.run_id and runs[0].params == {"fast": 10, "slow": 50, "short": 0}
+    got = svc.get_run(build_services(db_url=url), out.run_id)
+    assert len(got.equity) == len(got.drawdown) == len(got.prices) > 1000
+    assert got.equity[-1].value == pytest.approx(m["final_equity"])
+    assert len(got.trades) == m["trade_count"]
+    names = {s.name for s in svc.list_strategies()}
+    assert "sma" in names and "convergence" in names
 
 
 def test_cli_run_report_and_errors(sqlite_engine: Engine, btc: Bars, tmp_path: Path, monkeypatch):

@@ -53,7 +53,7 @@ def test_signal_strategy_acts_only_on_signals_known_at_the_bar_close(sqlite_engi
         {"entry": 0.5, "exit": 0.0},
         signal_source="agent",
     )
-    (t,) = out["trades"]
+    (t,) = out.trades
     assert t["entry_time"] == bars.index[10].isoformat() and t["exit_time"] == bars.index[40].isoformat()
     assert t["entry_price"] == bars.close[10] and t["exit_price"] == bars.close[40]
 

@@ -153,11 +153,11 @@ def test_rules_against_buy_and_hold():
     calm = pd.Series(0.0, b.index)
     out = backtest_rules(bars, calm, calm, thresholds=(0.5,), fee=0.001)
     # never a crash predicted: risk_off holds from the first close, as buy-and-hold does
-    assert out["rules"]["risk_off"]["0.5"]["total_return"] == pytest.approx(out["buy_hold"]["total_return"])
-    assert out["rules"]["long_up"]["0.5"]["trade_count"] == 0
+    assert out.rules["risk_off"]["0.5"].total_return == pytest.approx(out.baselines["buy_hold"].total_return)
+    assert out.rules["long_up"]["0.5"].trade_count == 0
     scared = backtest_rules(bars, calm, pd.Series(1.0, b.index), thresholds=(0.5,))
-    assert scared["rules"]["risk_off"]["0.5"]["trade_count"] == 0
-    assert scared["rules"]["risk_off"]["0.5"]["total_return"] == 0
+    assert scared.rules["risk_off"]["0.5"].trade_count == 0
+    assert scared.rules["risk_off"]["0.5"].total_return == 0
 
 
 def test_placebo_alone_and_in_fold_auc(dataset):

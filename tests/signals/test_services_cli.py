@@ -43,8 +43,8 @@ def built(tmp_path: Path, data_dir: Path):
 
 def test_build_writes_the_dataset_and_daily_sentiment_once(built, data_dir: Path, tmp_path: Path):
     svc, out, rep = built
-    assert rep["first"] == "2017-09-21" and rep["rows"] == len(pd.read_parquet(out))
-    assert rep["sentiment_signals_written"] == _count(svc, "sentiment") > 150
+    assert rep.first == "2017-09-21" and rep.rows == len(pd.read_parquet(out))
+    assert rep.sentiment_signals_written == _count(svc, "sentiment") > 150
     again = signals.prebit_build(
         svc,
         tmp_path / "again.parquet",
@@ -52,16 +52,16 @@ def test_build_writes_the_dataset_and_daily_sentiment_once(built, data_dir: Path
         {"gold": data_dir / "GC_F.csv", "spy": data_dir / "SPY.csv"},
         data_dir / "btc_tweets_slice.csv.gz",
     )
-    assert again["sentiment_signals_written"] == 0  # idempotent rerun
+    assert again.sentiment_signals_written == 0  # idempotent rerun
 
 
 def test_eval_writes_probabilities_the_signal_strategy_can_trade(built, tmp_path: Path, data_dir: Path):
     svc, out, _ = built
     rep = signals.prebit_eval(svc, out, train_days=60, step=30, write_db=True)
-    assert rep["oos_days"] == rep["signals_written"] // 3
-    assert set(rep["auc"]["up"]) == {"ta_only", "text_only", "fusion", "placebo"}
-    assert {"buy_hold", "sma_10_50", "rules"} <= set(rep["trading"])
-    assert signals.prebit_eval(svc, out, train_days=60, step=30, write_db=True)["signals_written"] == 0
+    assert rep.signals_written is not None and rep.oos_days == rep.signals_written // 3
+    assert set(rep.auc["up"]) == {"ta_only", "text_only", "fusion", "placebo"}
+    assert set(rep.trading.baselines) == {"buy_hold", "sma_10_50"} and rep.trading.rules
+    assert signals.prebit_eval(svc, out, train_days=60, step=30, write_db=True).signals_written == 0
     # the backtester's signal strategy reads them straight from the table
     csv = tmp_path / "btc.csv"
     pd.read_csv(data_dir / "BTC-USD.csv").to_csv(csv, index=False)
@@ -70,17 +70,17 @@ def test_eval_writes_probabilities_the_signal_strategy_can_trade(built, tmp_path
         "signal",
         "BTC/USD",
         "1d",
-        rep["oos_span"][0],
-        rep["oos_span"][1],
+        rep.oos_span[0],
+        rep.oos_span[1],
         0.001,
         {"entry": 0.05, "exit": 0.05},
         csv=csv,
         signal_source="prebit_hold",
     )
-    assert run["metrics"]["bars"] == rep["oos_days"]
+    assert run.metrics["bars"] == rep.oos_days
     back = signals.rule_backtest(svc, "BTC/USD", "risk_off", 0.95, 0.001)
-    assert back["risk_off 0.95"]["metrics"]["total_return"] == pytest.approx(
-        rep["trading"]["rules"]["risk_off"]["0.95"]["total_return"], abs=1e-4
+    assert back.runs["risk_off 0.95"].metrics["total_return"] == pytest.approx(
+        rep.trading.rules["risk_off"]["0.95"].total_return, abs=1e-4
     )
 
 
