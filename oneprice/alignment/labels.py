@@ -16,6 +16,7 @@ from pathlib import Path
 from oneprice.alignment.relations import RELATIONS, swap
 from oneprice.core.errors import ParseError
 from oneprice.core.types import Market, utc
+from oneprice.core.venues import describe
 
 log = logging.getLogger(__name__)
 REQUIRED = ("venue_a", "id_a", "question_a", "venue_b", "id_b", "question_b", "relation")
@@ -38,8 +39,9 @@ def venue_name(raw: str) -> str:
 
 
 def event_of(venue: str, market_id: str) -> str | None:
-    """Kalshi's event ticker is the market ticker without its last segment."""
-    if venue == "kalshi" and "-" in market_id:
+    """The event id inside a market id where the venue builds one from the other (Kalshi's event ticker
+    is the market ticker without its last segment)."""
+    if describe(venue).event_in_market_id and "-" in market_id:
         return market_id.rsplit("-", 1)[0]
     return None
 

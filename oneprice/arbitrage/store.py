@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from oneprice.arbitrage.detect import Candidate
 from oneprice.arbitrage.scan import ScanResult
 from oneprice.core import OrderBook, Quote
+from oneprice.core.venues import describe
 from oneprice.db import session_scope
 from oneprice.db.base import now_utc
 from oneprice.db.models_arbitrage import ArbDeviation, ArbOpportunity, ArbScanRun
@@ -28,11 +29,12 @@ def venue_pair(c: Candidate) -> str:
 
 
 def series(c: Candidate) -> str:
-    """Fallback category: the Kalshi series (event ticker prefix) of either leg."""
+    """Fallback category: the series (event ticker prefix, on Kalshi) of either leg."""
     for mk in (c.pair.market_a, c.pair.market_b):
-        ticker = mk.extra.get("event_ticker") if mk.venue == "kalshi" else None
+        field = describe(mk.venue).series_field
+        ticker = mk.extra.get(field) if field else None
         if ticker:
-            return f"kalshi:{str(ticker).split('-', 1)[0]}"
+            return f"{mk.venue}:{str(ticker).split('-', 1)[0]}"
     return ""
 
 

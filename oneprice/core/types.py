@@ -54,6 +54,8 @@ class Venue:
     tick: Decimal = Decimal("0.01")  # price increment where a market states none
     close_times_reliable: bool = True  # False where a close time is set per series, not per market
     neg_risk: bool = False  # the venue lists augmented negative-risk markets that are excluded
+    event_in_market_id: bool = False  # a market id is its event's id plus "-<suffix>" (Kalshi tickers)
+    series_field: str | None = None  # the ``extra`` field whose first "-" segment names the market's series
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,14 @@ from oneprice.core.types import Venue, VenueKind
 KNOWN: dict[str, Venue] = {
     v.name: v
     for v in (
-        # Kalshi sets one close time per series (not per market).
-        Venue("kalshi", fee_schedule="kalshi", close_times_reliable=False),
+        # Kalshi sets one close time per series (not per market); a ticker is its event's plus a suffix.
+        Venue(
+            "kalshi",
+            fee_schedule="kalshi",
+            close_times_reliable=False,
+            event_in_market_id=True,
+            series_field="event_ticker",
+        ),
         Venue("polymarket", fee_schedule="polymarket", neg_risk=True),
         Venue("predictit", fee_schedule="predictit"),
         Venue("manifold", executable=False),  # play money (mana)
@@ -31,6 +37,12 @@ KNOWN: dict[str, Venue] = {
 def describe(name: str) -> Venue:
     """The description of venue ``name`` (an unknown venue: executable, no fee schedule)."""
     return KNOWN.get(name) or Venue(name)
+
+
+def stored(name: str) -> Venue:
+    """The description the ``venues`` table stores for ``name``: a venue not known here is a crypto
+    exchange (the exchange of stored bars, named by ccxt)."""
+    return KNOWN.get(name) or Venue(name, VenueKind.CRYPTO)
 
 
 def fee_model(venue: str | Venue, extra: Mapping[str, Any] | None = None) -> FeeModel:

@@ -15,14 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oneprice.core import Bar, Event, Level, Market, OrderBook, Quote, VenueKind
+from oneprice.core import Bar, Event, Level, Market, OrderBook, Quote
+from oneprice.core.venues import stored
 from oneprice.db import models as m
 from oneprice.db.upsert import UpsertCounts, upsert
 from oneprice.ingest import validate
 from oneprice.ingest.base import Page
-
-PLAY_MONEY = {"manifold"}
-PREDICTION = {"kalshi", "polymarket", "manifold", "predictit"}
 
 
 @dataclass
@@ -42,8 +40,8 @@ class WriteCounts:
 def venue_rows(names: Iterable[str]) -> list[dict[str, Any]]:
     rows = []
     for n in sorted(set(names)):
-        kind = VenueKind.PREDICTION if n in PREDICTION else VenueKind.CRYPTO
-        rows.append({"name": n, "kind": str(kind), "executable": n not in PLAY_MONEY})
+        v = stored(n)
+        rows.append({"name": n, "kind": str(v.kind), "executable": v.executable})
     return rows
 
 

@@ -73,6 +73,28 @@ def test_venue_descriptions() -> None:
     assert describe("kalshi").close_times_reliable is False and describe("polymarket").close_times_reliable
     assert describe("polymarket").neg_risk and not describe("kalshi").neg_risk
     assert describe("some_new_venue").executable and describe("some_new_venue").fee_schedule is None
+
+
+def test_venue_facts_replace_name_branches() -> None:
+    """Kalshi's ticker layout, its series field and the stored kind come from the description."""
+    from oneprice.alignment.labels import event_of
+    from oneprice.ingest.store import venue_rows
+
+    assert event_of("kalshi", "KXFED-25MAR-T4.25") == "KXFED-25MAR" and event_of("kalshi", "KXFED") is None
+    assert event_of("polymarket", "will-x-happen") is None
+    assert describe("kalshi").series_field == "event_ticker" and describe("polymarket").series_field is None
+    rows = {r["name"]: r for r in venue_rows(["kalshi", "manifold", "binance", "predictit"])}
+    assert rows["kalshi"] == {"name": "kalshi", "kind": "prediction", "executable": True}
+    assert rows["manifold"]["kind"] == "prediction" and rows["manifold"]["executable"] is False
+    assert rows["binance"] == {"name": "binance", "kind": "crypto", "executable": True}  # bars' exchange
+    from types import SimpleNamespace as NS
+
+    from oneprice.arbitrage.store import series
+
+    k = NS(venue="kalshi", extra={"event_ticker": "KXFED-25MAR"})
+    pm = NS(venue="polymarket", extra={"event_ticker": "not-a-series"})
+    assert series(NS(pair=NS(market_a=pm, market_b=k))) == "kalshi:KXFED"  # the scan's fallback category
+    assert series(NS(pair=NS(market_a=pm, market_b=pm))) == ""
     with pytest.raises(KeyError):
         fee_model("some_new_venue")
     assert tick_of("kalshi", 1) == Decimal("0.01") and tick_of("polymarket", "0.001") == Decimal("0.001")
