@@ -176,3 +176,18 @@ def test_not_found_has_its_own_exit_code(tmp_path: Path) -> None:
         app, ["--db", f"sqlite:///{tmp_path / 'd.sqlite'}", "align", "decide", "7", "confirmed"]
     )
     assert res.exit_code == 3 and "no match with id 7" in res.output and "Traceback" not in res.output
+
+
+def test_structure_counts_stay_at_their_floor() -> None:
+    """No second copy of a domain function, no venue-name branch in shared code, and no service returning
+    a dict but the dashboard's process environment (a str -> str mapping handed to the server process)."""
+    import importlib.util
+
+    path = ROOT / "scripts" / "structure_counts.py"
+    spec = importlib.util.spec_from_file_location("structure_counts", path)
+    assert spec is not None and spec.loader is not None
+    counts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(counts)
+    assert all(len(defs) <= 1 for defs in counts.domain_definitions(ROOT).values())
+    assert counts.venue_branches(ROOT) == []
+    assert counts.dict_services(ROOT) == ["oneprice/services/dashboard.py:dashboard_env -> dict[str, str]"]
