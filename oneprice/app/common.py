@@ -243,14 +243,6 @@ def frame(rows: Iterable[Any], columns: Sequence[str] | None = None) -> pd.DataF
     return df
 
 
-def pick(row: Mapping[str, Any], *names: str, default: Any = None) -> Any:
-    """The first of ``names`` present (and not None) in ``row``: tolerant of small naming differences."""
-    for n in names:
-        if n in row and row[n] is not None:
-            return row[n]
-    return default
-
-
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
 
 
