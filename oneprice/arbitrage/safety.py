@@ -1,8 +1,9 @@
 """Trading safety: what a scanner must say before it shows a cross-venue edge as clean.
 
-A pair nobody has reviewed is marked ``unreviewed``. Where either venue's rules are too short to
-decide how the contract settles (one line that names no measure, source or tie rule for a question
-about a number, a rank or a leaderboard), the pair is ``thin_rules``: shown, never as a clean edge.
+A pair nobody has reviewed is marked ``unreviewed``. Where either venue states no rules (or an unfilled
+template), or rules too short to decide how the contract settles (one line that names no measure, source
+or tie rule for a question about a number, a rank or a leaderboard), the pair is ``thin_rules``: shown,
+never as a clean edge.
 An edge far above the usual cross-venue deviation (2-4% in the literature) on an unreviewed pair is
 far likelier a mismatch than a gift: it is ``held_for_review`` and not alerted until confirmed.
 """
@@ -21,6 +22,7 @@ HELD = "held_for_review"
 REVIEW_EDGE = Decimal("0.10")
 _THIN_CHARS = 160
 _MIN_CHARS = 20
+_PLACEHOLDER = re.compile(r"\|\|[^|]{1,40}\|\||\{\{[^}]{1,40}\}\}")  # "If || disease || becomes a pandemic"
 _SENTENCE = re.compile(r"[.!?](?:\s|$)")
 # Questions whose settlement hangs on a measure, a ranking or a count: the rules must name it.
 _NEEDS_MEASURE = re.compile(
@@ -49,11 +51,11 @@ _NAMES_SOURCE = re.compile(
 
 
 def thin_rules(m: Market) -> bool:
-    """The market's rules are too short to decide how it settles: none at all, or one short sentence
-    that names no source, measure or tie rule for a question about a number, a rank or a leaderboard
-    (a year, a date, a "first 100 days" window or an award's title is no measure)."""
+    """The market's rules are too short to decide how it settles: none at all (or an unfilled template),
+    or one short sentence that names no source, measure or tie rule for a question about a number, a
+    rank or a leaderboard (a year, a date, a "first 100 days" window or an award's title is no measure)."""
     rules = m.rules.strip()
-    if len(rules) < _MIN_CHARS:  # no rules at all: nothing says how it settles
+    if len(rules) < _MIN_CHARS or _PLACEHOLDER.search(rules):  # none, or a template never filled in
         return True
     long = len(rules) >= _THIN_CHARS * 2
     if long or (len(_SENTENCE.findall(rules)) >= 2 and len(rules) >= _THIN_CHARS):

@@ -124,3 +124,8 @@ def test_no_rules_at_all_is_thin() -> None:
             "If Trump imposes a new tariff on any country before Apr 30, 2025, Yes.",
         )
     )
+
+
+def test_an_unfilled_rules_template_is_thin() -> None:
+    rules = "If || disease || becomes a pandemic by Dec 31, 2025, then the market resolves to Yes."
+    assert safety.thin_rules(_m("New pandemic by 2025?", rules))
