@@ -52,6 +52,7 @@ class Contract:
     strict: bool | None = None  # the threshold excludes its value ("above 5") or not ("at least 5")
     expected: date | None = None  # a venue's stated expected settlement (Kalshi expected_expiration_time)
     stated: bool = False  # the threshold or bucket comes from the venue's strike fields, not the text
+    bills: frozenset[str] = frozenset()  # bill numbers named in the question or rules ("hb1598", "hr1")
 
 
 @lru_cache(maxsize=1 << 15)  # pair features fold the same rules texts many times over
@@ -376,6 +377,13 @@ def _strictness(text: str) -> bool | None:
     return None
 
 
+# A bracket rule for a value on an edge: it settles the threshold's inclusivity whatever the title says.
+_EDGE_RULE = re.compile(
+    r"exactly (?:between|on the (?:boundary|border|edge) (?:of|between)) two (?:brackets|ranges|buckets)"
+    r"[^.]{0,80}?\b(higher|lower)\b"
+)
+
+
 def _stated(t: Terms) -> tuple[str, float | None, float | None, bool | None] | None:
     """Direction, interval and strictness from a venue's strike fields, where it states them."""
     kind = t.strike_type.lower()
@@ -415,6 +423,10 @@ def parse(
         nums, unit = _numbers(outcome)
         direction, lo, hi = _direction(outcome, nums)
         strict = _strictness(outcome) if direction in ("above", "below") else None
+    edge = _EDGE_RULE.search(r)
+    if edge and direction in ("above", "below") and not terms.strike_type:
+        # "a value exactly between two brackets resolves to the higher": the edge belongs to the upper side
+        strict = (direction == "above") == (edge.group(1) == "lower")
     stated = _stated(terms)
     if stated is not None:
         direction, lo, hi, strict = stated
@@ -465,7 +477,18 @@ def parse(
         strict=strict,
         expected=terms.expected.date() if terms.expected else None,
         stated=stated is not None,
+        bills=_bills(q) | _bills(r),
     )
+
+
+# A bill by its number: "H.R. 1", "H.B. 1598", "S.B. 21" (a named bill, narrower than any act).
+_BILL = re.compile(
+    r"(?<![a-z0-9.])(h\.?\s?r|h\.?\s?b|s\.?\s?b|a\.?\s?b)\.?\s?(\d{1,5})(?![\d,.]*\d|\s?%|\s?(?:pm|am)\b)"
+)
+
+
+def _bills(text: str) -> frozenset[str]:
+    return frozenset(re.sub(r"[^a-z]", "", k) + n for k, n in _BILL.findall(text))
 
 
 def _places(q: str) -> frozenset[str]:

@@ -11,9 +11,11 @@ from rapidfuzz import fuzz
 
 from oneprice.alignment.contract import fold
 from oneprice.alignment.embed import Embedder
+from oneprice.alignment.features import FEATURES
 from oneprice.alignment.labels import LabeledPair
+from oneprice.alignment.reader import READER_FEATURES
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, RELATIONS, UNRELATED, outcome_map
-from oneprice.alignment.scoring import Prepared, score_pairs, train_model
+from oneprice.alignment.scoring import Prepared, featurize, fit_rows, score_rows
 from oneprice.core.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -79,19 +81,61 @@ def _baseline_preds(train_s: np.ndarray, train_y: list[str], test_s: np.ndarray)
     return [EQUIVALENT if s >= cut else UNRELATED for s in test_s]
 
 
-def holdout(train: Sequence[LabeledPair], test: Sequence[LabeledPair], embedder: Embedder) -> dict[str, Any]:
-    """Train on ``train`` (model and baseline thresholds), predict ``test``; raw predictions, and the
-    model's P(same proposition) of each test pair (``p_same``)."""
-    model = train_model(train, embedder)
-    prep = Prepared([m for p in test for m in (p.a, p.b)], embedder)
-    scored = score_pairs(model, prep, [(p.a, p.b) for p in test])
-    ytr = [p.relation for p in train]
-    return {
+class Featured:
+    """Every labeled pair's feature rows, computed once (a pair's features depend only on its two
+    markets), and the baselines' scores; folds train and score on slices of them."""
+
+    def __init__(self, pairs: Sequence[LabeledPair], embedder: Embedder) -> None:
+        self.pairs = list(pairs)
+        self.embed_model = embedder.model_id
+        self.prep = Prepared([m for p in pairs for m in (p.a, p.b)], embedder)
+        self.x_ab, self.x_ba, self.flips = featurize(self.prep, [(p.a, p.b) for p in pairs])
+        self.fuzzy = fuzzy_scores(pairs)
+        self.cosine = cosine_scores(pairs, embedder)
+
+
+_READER_COLS = [FEATURES.index(f) for f in READER_FEATURES]
+
+
+def _rules_only(x: np.ndarray) -> np.ndarray:
+    """The rows as the model without the rules reader saw them (its columns 0 where it read, -1 where a
+    hard facet left the pair unread)."""
+    out = x.copy()
+    cols = out[:, _READER_COLS]
+    out[:, _READER_COLS] = np.where(cols == -1.0, -1.0, 0.0)
+    return out
+
+
+def _fit_score(f: Featured, tr: list[int], te: list[int], reader: bool = True) -> list[Any]:
+    view = _same if reader else _rules_only
+    model = fit_rows(view(f.x_ab[tr]), view(f.x_ba[tr]), [f.pairs[i] for i in tr], f.embed_model)
+    test = [(f.pairs[i].a, f.pairs[i].b) for i in te]
+    f.prep.reader = reader  # the one-partner step featurizes twins the way the model was trained
+    try:
+        return score_rows(model, f.prep, test, view(f.x_ab[te]), view(f.x_ba[te]), [f.flips[i] for i in te])
+    finally:
+        f.prep.reader = True
+
+
+def _same(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def holdout(f: Featured, tr: list[int], te: list[int], rules_only: bool = True) -> dict[str, Any]:
+    """Train on pairs ``tr`` of ``f`` (model and baseline thresholds), predict pairs ``te``; raw
+    predictions, the model's P(same proposition) of each test pair (``p_same``) and, when
+    ``rules_only``, the predictions of the same model trained without the rules reader."""
+    scored = _fit_score(f, tr, te)
+    ytr = [f.pairs[i].relation for i in tr]
+    out: dict[str, list[Any]] = {
         "model": [s.relation for s in scored],
         "p_same": [s.hedge_prob for s in scored],
-        "fuzzy": _baseline_preds(fuzzy_scores(train), ytr, fuzzy_scores(test)),
-        "cosine": _baseline_preds(cosine_scores(train, embedder), ytr, cosine_scores(test, embedder)),
+        "fuzzy": _baseline_preds(f.fuzzy[tr], ytr, f.fuzzy[te]),
+        "cosine": _baseline_preds(f.cosine[tr], ytr, f.cosine[te]),
     }
+    if rules_only:
+        out["rules_only"] = [s.relation for s in _fit_score(f, tr, te, reader=False)]
+    return out
 
 
 def calibration(p_same: Sequence[float], truth: Sequence[str], bins: int = 10) -> dict[str, Any]:
@@ -122,7 +166,11 @@ def report(truth: list[str], preds: dict[str, list[Any]]) -> dict[str, Any]:
     return {
         "model": {"hedgeable": m["hedgeable"], "relations": m["relations"]},
         **({"calibration": calibration(preds["p_same"], truth)} if "p_same" in preds else {}),
-        "baselines": {k: {"hedgeable": hedgeable_prf(truth, preds[k])} for k in ("fuzzy", "cosine")},
+        "baselines": {
+            k: {"hedgeable": hedgeable_prf(truth, preds[k])}
+            for k in ("fuzzy", "cosine", "rules_only")
+            if k in preds
+        },
         "confusion": m["confusion"],
         "n": m["n"],
     }
@@ -142,7 +190,9 @@ def evaluate_holdout(
             f"only {len(train)} training pairs ({hedge} hedgeable) share no market or event with the "
             f"{len(test)} test pairs; need {MIN_TRAIN} or more of both kinds: test on other markets"
         )
-    return report([p.relation for p in test], holdout(train, test, embedder))
+    f = Featured([*train, *test], embedder)
+    n = len(train)
+    return report([p.relation for p in test], holdout(f, list(range(n)), list(range(n, len(f.pairs)))))
 
 
 def cross_validate(pairs: Sequence[LabeledPair], embedder: Embedder, folds: int = 5) -> dict[str, Any]:
@@ -160,18 +210,16 @@ def cross_validate(pairs: Sequence[LabeledPair], embedder: Embedder, folds: int 
         k = int(np.argmin(load))
         fold_of[g] = k
         load[k] += sizes[g]
-    preds: dict[str, list[Any]] = {
-        "model": [""] * len(pairs),
-        "p_same": [0.0] * len(pairs),
-        "fuzzy": [""] * len(pairs),
-        "cosine": [""] * len(pairs),
-    }
+    f = Featured(pairs, embedder)
+    log.info("features of %d pairs computed once for %d folds", len(pairs), folds)
+    preds: dict[str, list[Any]] = {}
     for k in range(folds):
         te = [i for i, p in enumerate(pairs) if fold_of[p.group or p.key] == k]
         tr = [i for i, p in enumerate(pairs) if fold_of[p.group or p.key] != k]
-        out = holdout([pairs[i] for i in tr], [pairs[i] for i in te], embedder)
+        out = holdout(f, tr, te)
         for name, vals in out.items():
+            col = preds.setdefault(name, [None] * len(pairs))
             for i, v in zip(te, vals, strict=True):
-                preds[name][i] = v
+                col[i] = v
         log.info("fold %d/%d done", k + 1, folds)
     return report([p.relation for p in pairs], preds)

@@ -196,6 +196,20 @@ def _strict_conflict(a: Contract, b: Contract) -> bool:
     return bool(ia and ib and ia == ib)
 
 
+def _on_against_by(a: Contract, b: Contract) -> bool:
+    """A is true on one day ("on the App Store on May 1"), B by a deadline ("return before May 2025"):
+    a state at an instant against an event at any time before, whatever the deadline's precision."""
+    return a.window == "on" and bool(a.days) and b.window == "by"
+
+
+def _range_conflict(ia: tuple[float, float] | None, ib: tuple[float, float] | None) -> bool:
+    """Two bounded buckets with different ends ("10% to 14.9%" against "10% up to but not including
+    15%"): a value between the ends settles them apart, or by a rounding rule only one states."""
+    if ia is None or ib is None or not all(map(math.isfinite, (*ia, *ib))):
+        return False
+    return not (_within(ia, ib) and _within(ib, ia))
+
+
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says: the general
 # ones (periods, numbers, units, directions, offices, parties, places, subjects, sources, competitions).
 HARD_CONFLICTS = (
@@ -203,7 +217,7 @@ HARD_CONFLICTS = (
     "unit_conflict", "qty_conflict", "party_conflict", "office_conflict", "source_conflict",
     "category_conflict", "eff_deadline_conflict", "competition_conflict", "award_conflict", "rank_conflict",
     "window_day_conflict", "stage_conflict", "place_conflict", "disj_conflict", "subject_conflict",
-    "relist_conflict", "strict_conflict",
+    "relist_conflict", "strict_conflict", "range_conflict", "bill_conflict",
 )  # fmt: skip
 # Fine print (``fineprint.py``) and team-name facets, many first written for one labeled pair: features the
 # model weighs beside the rules reader, never a veto on their own.
@@ -299,7 +313,9 @@ def pair_features(a: Contract, b: Contract, cos: float, rules_cos: float = -1.0)
         ),
         "ent_swap": float(_coverage(ea, qb + " " + rb) < 1 and _coverage(eb, qa + " " + ra) < 1),
         "strict_conflict": float(_strict_conflict(a, b)),
-        "window_day_conflict": float(bool(a.days and b.days) and {a.window, b.window} == {"by", "on"}),
+        "window_day_conflict": float(_on_against_by(a, b) or _on_against_by(b, a)),
+        "range_conflict": float(_range_conflict(ia, ib)),
+        "bill_conflict": float(a.bills != b.bills),
         "len_ratio": min(len(qa), len(qb)) / max(1, len(qa), len(qb)),
         **fine_print(a, b, qa, qb),
     }

@@ -126,12 +126,20 @@ def _reading(prep: Prepared, i: int, j: int) -> list[float]:
 def train_model(labeled: Sequence[LabeledPair], embedder: Embedder, tune: bool = True) -> AlignmentModel:
     prep = Prepared([m for p in labeled for m in (p.a, p.b)], embedder)
     x_ab, x_ba, _ = featurize(prep, [(p.a, p.b) for p in labeled])
+    return fit_rows(x_ab, x_ba, labeled, embedder.model_id, tune=tune)
+
+
+def fit_rows(
+    x_ab: np.ndarray, x_ba: np.ndarray, labeled: Sequence[LabeledPair], embed_model: str, tune: bool = True
+) -> AlignmentModel:
+    """Train on feature rows already computed for ``labeled`` (a pair's features depend only on its two
+    markets, so cross-validation computes them once for every fold)."""
     return AlignmentModel.fit(
         x_ab,
         x_ba,
         [p.relation for p in labeled],
         [p.group or p.key for p in labeled],
-        embedder.model_id,
+        embed_model,
         tune=tune,
         open_rows=~hard_conflict(x_ab) if OPEN_ONLY else None,
     )
@@ -147,6 +155,18 @@ def score_pairs(model: AlignmentModel, prep: Prepared, pairs: Sequence[Pair]) ->
     """Scores; a hedgeable call is vetoed when a hard facet (period, bucket, office...) conflicts, and
     when it is not the clear best of its market's hedgeable partners on the other venue."""
     x_ab, x_ba, flips = featurize(prep, pairs)
+    return score_rows(model, prep, pairs, x_ab, x_ba, flips)
+
+
+def score_rows(
+    model: AlignmentModel,
+    prep: Prepared,
+    pairs: Sequence[Pair],
+    x_ab: np.ndarray,
+    x_ba: np.ndarray,
+    flips: list[bool],
+) -> list[Scored]:
+    """``score_pairs`` on feature rows already computed for ``pairs``."""
     scored = model.score(x_ab, x_ba, flips)
     vetoed = hard_conflict(x_ab).tolist()
     scored = [veto(s) if v and s.relation in HEDGEABLE else s for s, v in zip(scored, vetoed, strict=True)]

@@ -537,3 +537,14 @@ def test_swapping_a_and_b_mirrors_directional_features(qa: str, qb: str, cos: fl
             assert fab[k] == fba[k], k
     for x, y in MIRRORED:
         assert fab[x] == fba[y]
+
+
+def test_rules_only_view_blanks_the_readers_columns_only() -> None:
+    from oneprice.alignment.evaluate import _READER_COLS, _rules_only
+
+    x = np.arange(2 * len(FEATURES), dtype=float).reshape(2, -1) + 1.0
+    x[1, _READER_COLS] = -1.0  # a pair a hard facet left unread keeps its -1
+    out = _rules_only(x)
+    assert (out[0, _READER_COLS] == 0.0).all() and (out[1, _READER_COLS] == -1.0).all()
+    others = [k for k in range(len(FEATURES)) if k not in _READER_COLS]
+    assert (out[:, others] == x[:, others]).all() and (x[0, _READER_COLS] != 0).all()  # input untouched

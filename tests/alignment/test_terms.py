@@ -78,3 +78,56 @@ def test_a_stated_date_a_month_apart_is_another_window() -> None:
         "Texas bitcoin reserve in 2025?", "Resolves Yes if created in 2025.", dec10, "polymarket", "0x4"
     )
     assert "eff_deadline_conflict" not in hard_facets(year_end, december)  # a year's end is coarse
+
+
+def test_buckets_with_different_ends_conflict() -> None:
+    """'10% to 14.9%' (Kalshi's stated between-strikes) against '10-15%': a value between 14.9 and 15
+    settles them apart (or a rounding rule only one states); the same bucket does not conflict."""
+    kalshi = parse("What share of the vote will the SPD get?", terms=Terms("between", 10.0, 14.9))
+    poly = parse("Will the SPD win 10-15% of the vote in the German election?")
+    same = parse("Will the SPD win between 10% and 14.9% of the vote?")
+    assert "range_conflict" in hard_facets(kalshi, poly)
+    assert "range_conflict" not in hard_facets(kalshi, same)
+    assert "range_conflict" not in hard_facets(parse("CPI above 3% in May?"), parse("CPI above 3% in May?"))
+
+
+def test_a_point_in_time_against_a_deadline_is_another_window() -> None:
+    """'On the App Store on May 1' is a state at one instant; 'return before May 2025' an event at any
+    time before: whatever precision the deadline has, they are two contracts."""
+    on = parse("Will TikTok be on the App Store on May 1, 2025?")
+    by = parse("Will TikTok return to the app store before May 2025?")
+    assert "window_day_conflict" in hard_facets(on, by) and "window_day_conflict" in hard_facets(by, on)
+    assert "window_day_conflict" not in hard_facets(
+        by, parse("Will TikTok return to the App Store by April?")
+    )
+
+
+def test_a_named_bill_is_not_any_act() -> None:
+    """The rules name a bill by number ('H.B. 1598 is signed into law'); the other market settles on any
+    act ('Texas creates a strategic bitcoin reserve'): two contracts. Two markets on one bill agree."""
+    q = "Will the Texas Strategic Bitcoin Reserve Act become law in 2025?"
+    named = parse(q, "This market will resolve to Yes if H.B. 1598, the Texas Strategic Bitcoin Reserve Act, "
+                     "is signed into law by December 31, 2025.")  # fmt: skip
+    any_act = parse(q, "If Texas creates a strategic bitcoin reserve before Jan 1, 2026, then Yes.")
+    also_named = parse(q, "Resolves Yes if HB 1598 becomes law in 2025.")
+    assert named.bills == frozenset({"hb1598"})
+    assert "bill_conflict" in hard_facets(named, any_act)
+    assert "bill_conflict" not in hard_facets(named, also_named)
+    assert parse("Will the U.S. 2025 deficit exceed $2T?").bills == frozenset()
+
+
+def test_a_bracket_edge_rule_sets_the_thresholds_inclusivity() -> None:
+    """'More than 300k' whose rules send a value exactly between two brackets to the higher one counts
+    300k as Yes: against Kalshi's strictly-greater strike they settle apart at exactly 300k."""
+    edge = (
+        "If the reported value falls exactly between two brackets, then this market will resolve to the "
+        "higher range bracket."
+    )
+    poly = parse("Will more than 300k jobs be added in February?", edge)
+    kalshi = parse(
+        "Will above 300000 jobs be added in February 2025?", terms=Terms("greater", 300000.0, None)
+    )
+    assert poly.strict is False and parse("Will more than 300k jobs be added in February?").strict is True
+    assert "strict_conflict" in hard_facets(kalshi, poly)
+    below = parse("Will fewer than 100k jobs be added in February?", edge)
+    assert below.strict is True

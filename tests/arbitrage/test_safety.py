@@ -48,7 +48,8 @@ def test_thin_rules_need_a_measure_source_or_tie_rule() -> None:
 
 
 def test_flags_compose() -> None:
-    a, b = _m("Will X happen?", ""), _m("Will X happen?", "")
+    rules = "If X happens, then the market resolves to Yes."
+    a, b = _m("Will X happen?", rules), _m("Will X happen?", rules)
     assert safety.flags(a, b, reviewed=True, edge=Decimal("0.5")) == []
     assert safety.flags(a, b, reviewed=False, edge=Decimal("0.03")) == [safety.UNREVIEWED]
     assert safety.flags(a, b, reviewed=False, edge=Decimal("0.25")) == [safety.UNREVIEWED, safety.HELD]
@@ -68,6 +69,7 @@ def _word_questions(engine: Engine) -> None:
     with session_scope(engine) as s:
         for row in s.scalars(select(m.Market)):
             row.question = "Will the treaty be signed?"
+            row.rules = "If the treaty is signed, then the market resolves to Yes."
 
 
 def test_unreviewed_outsized_edge_is_marked_and_held(engine: Engine) -> None:
@@ -94,3 +96,36 @@ def test_require_confirmed_scans_only_confirmed_pairs(
     monkeypatch.setenv("ONEPRICE_ARB_REQUIRE_CONFIRMED", "true")
     res = svc.scan_once(build_services(db_url=db_url(engine)), "live", clients=_clients(), sinks=[])
     assert res.pairs == 1 and [o.match_id for o in res.opportunities] == [ok]
+
+
+def test_periods_and_titles_are_no_measure() -> None:
+    """A year, a date, a 'first year' window or an award's title asks for no number or ranking: a
+    one-line rule decides those. A rank, a share or a leaderboard still needs its measure named."""
+    for q in ("Will Sławomir Mentzen win the 2025 Polish presidential election?",
+              "Will Trump visit Germany in the first year?",
+              "Will Brady Corbet win Best Director at the Oscars?",
+              "Will a NYSE marketwide circuitbreaker happen before 2026?"):  # fmt: skip
+        assert not safety.thin_rules(
+            _m(q, "If it happens as the question says, then the market resolves to Yes.")
+        )
+    for q in ("Will New Democratic Party get 2nd in the Canadian federal election?",
+              "Will Zhipu AI have a top-ranked AI model before 2026?",
+              "Will Anora be the best-reviewed film of 2025?"):  # fmt: skip
+        assert safety.thin_rules(
+            _m(q, "If it happens as the question says, then the market resolves to Yes.")
+        )
+
+
+def test_no_rules_at_all_is_thin() -> None:
+    assert safety.thin_rules(_m("Will Trump impose tariffs on any country in the first 100 days?", ""))
+    assert not safety.thin_rules(
+        _m(
+            "Will Trump impose tariffs on any country in the first 100 days?",
+            "If Trump imposes a new tariff on any country before Apr 30, 2025, Yes.",
+        )
+    )
+
+
+def test_an_unfilled_rules_template_is_thin() -> None:
+    rules = "If || disease || becomes a pandemic by Dec 31, 2025, then the market resolves to Yes."
+    assert safety.thin_rules(_m("New pandemic by 2025?", rules))
