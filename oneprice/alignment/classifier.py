@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from oneprice.alignment.features import FEATURES
-from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, INVERSE, OVERLAPPING, swap
+from oneprice.alignment.relations import ACTIONABLE, EQUIVALENT, HEDGEABLE, INVERSE, OVERLAPPING, swap
 
 log = logging.getLogger(__name__)
 SAME = EQUIVALENT  # the class that stands for "same proposition, up to polarity"
@@ -282,8 +282,10 @@ class AlignmentModel:
 
 def veto(s: Scored, note: str = "a hard facet conflicts") -> Scored:
     """The best relation other than "same proposition" (a hard facet conflict or a better partner
-    ruled it out)."""
-    others = {c: p for c, p in s.probs.items() if c not in HEDGEABLE}
+    ruled it out), and never an actionable one: the model's first call was "same", so its runner-up
+    (an implication, or "exclusive" for sibling buckets that in fact overlap) is no basis for a trade.
+    The pair becomes overlapping or unrelated, whichever the model ranks higher."""
+    others = {c: p for c, p in s.probs.items() if c not in HEDGEABLE and c not in ACTIONABLE}
     best = max(others, key=lambda c: others[c]) if others else OVERLAPPING
     return Scored(best, float(others.get(best, 0.0)), s.probs, s.hedge_prob, note)
 

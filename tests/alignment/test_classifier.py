@@ -12,6 +12,7 @@ from oneprice.alignment.classifier import (
     CalibratedForest,
     Scored,
     _tune_threshold,
+    veto,
 )
 from oneprice.alignment.relations import EQUIVALENT, HEDGEABLE, UNRELATED
 from oneprice.alignment.scoring import _twins, one_partner
@@ -115,3 +116,20 @@ def test_a_near_tie_between_free_partners_keeps_neither() -> None:
     sept5, film_a, film_b = _m("kalshi", "SEPT5"), _m("poly", "A"), _m("poly", "B")
     out = one_partner([(sept5, film_a), (sept5, film_b)], [_s(0.90), _s(0.89)])
     assert all(o.relation not in HEDGEABLE for o in out)
+
+
+def test_a_vetoed_same_call_never_becomes_an_actionable_relation() -> None:
+    """Overlapping buckets ('10% to 14.9%' against '10% to 15%') look most like 'same' and next like
+    the exclusive siblings of one event; once a hard facet refuses 'same', the runner-up is no trade."""
+    probs = {
+        "equivalent": 0.80,
+        "inverse": 0.0,
+        "mutually_exclusive": 0.12,
+        "a_implies_b": 0.05,
+        "overlapping": 0.02,
+        "unrelated": 0.01,
+    }
+    out = veto(Scored("equivalent", 0.80, probs, 0.80))
+    assert out.relation == "overlapping" and out.note
+    flipped = veto(Scored("equivalent", 0.80, {**probs, "unrelated": 0.03}, 0.80), "ambiguous")
+    assert flipped.relation == "unrelated" and flipped.note == "ambiguous"
