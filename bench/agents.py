@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/crypto/quantagent_benchmark"))
     ap.add_argument("--per-asset", type=int, default=2)
     ap.add_argument("--spec-windows", type=int, default=6)
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--model", default=None)
     ap.add_argument("--fee", type=float, default=0.001)

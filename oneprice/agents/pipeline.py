@@ -45,7 +45,7 @@ class Decision:
         return {k: d[k] for k in OUT_COLUMNS}
 
 
-def default_params(max_new_tokens: int = 64) -> SamplingParams:
+def default_params(max_new_tokens: int = 96) -> SamplingParams:
     # The schema ends the object by construction (the grammar mask); no stop string is needed, and
     # a "}" stop would cut a justification that quotes one.
     return SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0, json_schema=DECISION_SCHEMA)

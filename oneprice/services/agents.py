@@ -46,8 +46,12 @@ def model_name(svc: Services, model: str | None) -> str:
     return model or svc.settings.llm_model
 
 
-def caller_for(svc: Services, model: str | None = None, batch: int = 8, method: str | None = None) -> Caller:
-    """The in-process engine (batched, or one by one with speculation) or the configured backend."""
+def caller_for(svc: Services, model: str | None = None, batch: int = 16, method: str | None = None) -> Caller:
+    """The in-process engine (batched, or one by one with speculation) or the configured backend.
+
+    Batched windows decode in plain steps unless ``method`` says otherwise: speculation runs only
+    for a lone row, and ``auto`` would first spend a calibration (about 25 s on 2 loaded cores).
+    """
     s = svc.settings
     if s.llm_backend == "local":
         from oneprice.services.llm import get_engine
@@ -55,7 +59,7 @@ def caller_for(svc: Services, model: str | None = None, batch: int = 8, method: 
         engine = get_engine(
             model_name(svc, model), s.llm_draft_model, s.llm_dtype, s.llm_device, s.llm_method
         )
-        return EngineCaller(engine, batch=batch, method=method or s.llm_method)
+        return EngineCaller(engine, batch=batch, method=method or (s.llm_method if batch == 1 else "plain"))
     return BackendCaller(svc.llm)
 
 
@@ -136,7 +140,7 @@ def predict(
     out: Path,
     manifest: Path | None = None,
     model: str | None = None,
-    batch: int = 8,
+    batch: int = 16,
     method: str | None = None,
     to_signals: bool = False,
     rules: bool = False,
@@ -195,7 +199,7 @@ def evaluate(
 
     costs = CostModel(fee=fee)
     name = model_name(svc, model)
-    caller = caller or caller_for(svc, model, batch=8)
+    caller = caller or caller_for(svc, model)
     cache = cache if cache is not None else cache_for(svc)
     result: dict[str, Any] = {
         "prompt_version": PROMPT_VERSION,
