@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--timeframes", default="4h,1h")
     args = ap.parse_args()
 
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does: waiting threads sleep
     import torch
 
     if args.threads:
@@ -151,6 +152,9 @@ def main() -> None:
         out[tf]["agents"]["windows_per_min"] = b["agents"]["windows_per_min"]
         out[tf]["agents"]["abstain_reasons"] = b["agents"]["abstain_reasons"]
         out[tf]["agents"]["quotes_evidence"] = b["agents"]["quotes_evidence"]
+        out[tf]["agents"]["decisions"] = b["agents"]["decisions"]
+    pc = engine.prefix_cache
+    out["prefix_cache"] = {"hits": pc.hits, "reused_tokens": pc.reused_tokens} if pc is not None else None
     print(json.dumps(out))
 
 

@@ -18,7 +18,7 @@ from oneprice.agents.analysts import analyse
 from oneprice.agents.cache import CallCache
 from oneprice.agents.callers import BackendCaller, Caller, EngineCaller
 from oneprice.agents.pipeline import OUT_COLUMNS, Decision, abstain, decide, rules_only
-from oneprice.agents.prompts import PROMPT_VERSION
+from oneprice.agents.prompts import DECISIONS, PROMPT_VERSION
 from oneprice.agents.window import Window, read_manifest, read_window
 from oneprice.core.errors import ParseError
 from oneprice.services.container import Services
@@ -258,6 +258,7 @@ def evaluate(
             for k, dec in full.items():
                 block[k]["full"] = ev.score(dec, list(y)).as_dict()
             block["agents"]["abstain_reasons"] = _reasons(ds)
+            block["agents"]["decisions"] = {k: sum(d.decision == k for d in ds) for k in DECISIONS}
             block["agents"]["quotes_evidence"] = (
                 round(float(np.mean([d.quotes_evidence for d in ds])), 3) if ds else 0.0
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,18 @@ def test_rules_mode_needs_no_llm(tmp_path: Path, windows_dir: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert all(x["decision"] in ("LONG", "SHORT", "ABSTAIN") for x in _rows(out)) and len(_rows(out)) == 6
+
+
+def test_predict_makes_waiting_threads_passive_unless_the_user_chose(
+    tmp_path: Path, windows_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["agents", "predict", "--windows", str(windows_dir), "--out", str(tmp_path / "o.csv"), "--rules"]
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_bad_folder_is_a_one_line_error(tmp_path: Path) -> None:
