@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-PROMPT_VERSION = "decision-v3"
+PROMPT_VERSION = "decision-v4"
 DECISIONS = ("LONG", "SHORT", "ABSTAIN")
 JUSTIFICATION_MAX = 80  # characters: the reply stays short (the grammar closes the string there)
 
@@ -47,8 +47,8 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
         "Bollinger 9%\n[pattern] none\n"
         "[trend] bearish: slope -0.11%/bar, support 0.4 ATR below (2 touches), "
         "resistance 1.9 ATR above (3 touches)",
-        '{"justification": "indicator bearish: RSI 38 falling, MACD hist -12.5; trend bearish: slope '
-        '-0.11%/bar", "decision": "SHORT", "confidence": 0.7, "horizon_bars": 1}',
+        '{"justification": "indicator bearish: RSI 38 falling, MACD hist -12.5; trend slope -0.11%/bar", '
+        '"decision": "SHORT", "confidence": 0.7, "horizon_bars": 1}',
     ),
     (
         '<data>instrument "ABC" timeframe "1h" bars 99</data>\n'
