@@ -33,13 +33,14 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/crypto/quantagent_benchmark"))
     ap.add_argument("--per-asset", type=int, default=2)
     ap.add_argument("--spec-windows", type=int, default=6)
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--model", default=None)
     ap.add_argument("--fee", type=float, default=0.001)
     ap.add_argument("--timeframes", default="4h,1h")
     args = ap.parse_args()
 
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does: waiting threads sleep
     import torch
 
     if args.threads:
@@ -155,6 +156,9 @@ def main() -> None:
         out[tf]["agents"]["windows_per_min"] = b.agents.windows_per_min
         out[tf]["agents"]["abstain_reasons"] = b.agents.abstain_reasons
         out[tf]["agents"]["quotes_evidence"] = b.agents.quotes_evidence
+        out[tf]["agents"]["decisions"] = b.agents.decisions
+    pc = engine.prefix_cache
+    out["prefix_cache"] = {"hits": pc.hits, "reused_tokens": pc.reused_tokens} if pc is not None else None
     print(json.dumps(out))
 
 

@@ -21,6 +21,10 @@ class Report:
     text: str
     vote: int  # +1 bullish, -1 bearish, 0 neutral
 
+    @property
+    def view(self) -> str:
+        return {1: "bullish", -1: "bearish"}.get(self.vote, "neutral")
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -31,54 +35,46 @@ class Analysis:
     features: dict[str, float]
 
     def text(self) -> str:
-        return "\n".join(f"[{r.role}] {r.text}" for r in self.reports)
-
-
-def _f(x: float, nd: int = 1) -> str:
-    return f"{x:.{nd}f}"
-
-
-def _sig(x: float) -> str:
-    """A price with 4 significant digits at least (BTC 26144, VIX 17.32)."""
-    return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+        """The reports as the Decision agent reads them, each led by its analyst's view."""
+        return "\n".join(
+            f"[{r.role}] {r.view}: {r.text}" if r.text != "none" else f"[{r.role}] none" for r in self.reports
+        )
 
 
 def indicator_report(ind: indicators.Indicators, close: float) -> Report:
+    """Compact on purpose: every character is prompt the Decision agent prefills for every window."""
     g = ind.latest
     parts, score = [], 0
     if "rsi" in g:
         d = ind.slope("rsi") or 0.0
-        parts.append(f"RSI14 {_f(g['rsi'])} ({'rising' if d > 0 else 'falling'})")
+        parts.append(f"RSI {g['rsi']:.0f} {'rising' if d > 0 else 'falling'}")
         score += 1 if g["rsi"] > 55 else -1 if g["rsi"] < 45 else 0
     if "macd_hist" in g:
-        parts.append(f"MACD hist {'+' if g['macd_hist'] >= 0 else ''}{g['macd_hist']:.3g}")
+        parts.append(f"MACD hist {g['macd_hist']:+.3g}")
         score += 1 if g["macd_hist"] > 0 else -1 if g["macd_hist"] < 0 else 0
     if "stoch_k" in g and "stoch_d" in g:
-        parts.append(f"Stoch K {_f(g['stoch_k'])} D {_f(g['stoch_d'])}")
+        parts.append(f"Stoch K {g['stoch_k']:.0f} D {g['stoch_d']:.0f}")
         score += 1 if g["stoch_k"] > g["stoch_d"] else -1 if g["stoch_k"] < g["stoch_d"] else 0
     if "roc" in g:
-        parts.append(f"ROC10 {g['roc']:+.2f}%")
+        parts.append(f"ROC {g['roc']:+.1f}%")
         score += 1 if g["roc"] > 0 else -1 if g["roc"] < 0 else 0
     if "willr" in g:
-        parts.append(f"WillR {_f(g['willr'])}")
+        parts.append(f"WillR {g['willr']:.0f}")
     if {"bb_upper", "bb_lower"} <= g.keys():
         w = g["bb_upper"] - g["bb_lower"]
         pos = (close - g["bb_lower"]) / w if w else 0.5
-        parts.append(
-            f"close {_sig(close)} at {100 * pos:.0f}% of Bollinger "
-            f"{_sig(g['bb_lower'])}-{_sig(g['bb_upper'])}"
-        )
-    if "atr" in g:
-        parts.append(f"ATR14 {_sig(g['atr'])}")
+        parts.append(f"Bollinger {100 * pos:.0f}%")
     vote = 1 if score >= 2 else -1 if score <= -2 else 0
-    return Report("indicator", "; ".join(parts) or "no valid indicator yet", vote)
+    return Report("indicator", ", ".join(parts) or "no valid indicator yet", vote)
 
 
-def pattern_report(found: list[patterns.Pattern]) -> Report:
+def pattern_report(found: list[patterns.Pattern], keep: int = 3) -> Report:
+    """The ``keep`` most recent patterns (by their last bar); the vote counts every one found."""
     if not found:
         return Report("pattern", "none", 0)
     score = sum(1 if p.bias == "bullish" else -1 if p.bias == "bearish" else 0 for p in found)
-    return Report("pattern", "; ".join(p.text() for p in found), int(np.sign(score)))
+    recent = sorted(found, key=lambda p: max(p.bars), reverse=True)[:keep]
+    return Report("pattern", "; ".join(p.text() for p in recent), int(np.sign(score)))
 
 
 def trend_report(tr: trend.Trend, close: float, atr: float, n: int) -> Report:
@@ -88,9 +84,8 @@ def trend_report(tr: trend.Trend, close: float, atr: float, n: int) -> Report:
     d_sup = (close - sup) / atr if atr else 0.0
     d_res = (res - close) / atr if atr else 0.0
     text = (
-        f"trend {slope:+.3f}%/bar; support {_sig(sup)} ({d_sup:.1f} ATR below, "
-        f"{tr.support.touches} touches); resistance {_sig(res)} ({d_res:.1f} ATR above, "
-        f"{tr.resistance.touches} touches)"
+        f"slope {slope:+.2f}%/bar, support {d_sup:.1f} ATR below ({tr.support.touches} touches), "
+        f"resistance {d_res:.1f} ATR above ({tr.resistance.touches} touches)"
     )
     vote = 1 if slope > 0.02 else -1 if slope < -0.02 else 0
     return Report("trend", text, vote)

@@ -38,26 +38,25 @@ class Decision:
     size: float | None = None
     reason: str = ""  # why ABSTAIN (invalid_json, schema, backend_error...), or "" for a decision
     cached: bool = False
-    quotes_evidence: bool = False  # the justification restates a number or name from the reports
+    quotes_evidence: bool = False  # the justification restates a number or a pattern of the reports
 
     def row(self) -> dict[str, object]:
         d = asdict(self)
         return {k: d[k] for k in OUT_COLUMNS}
 
 
-def default_params(max_new_tokens: int = 64) -> SamplingParams:
+def default_params(max_new_tokens: int = 96) -> SamplingParams:
     # The schema ends the object by construction (the grammar mask); no stop string is needed, and
     # a "}" stop would cut a justification that quotes one.
     return SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0, json_schema=DECISION_SCHEMA)
 
 
 def _quotes(justification: str, reports: str) -> bool:
-    j = justification.lower()
-    names = ("rsi", "macd", "stoch", "roc", "willr", "bollinger", "atr", "support", "resistance", "trend")
-    if any(n in j for n in names):
-        return True
-    nums = set(re.findall(r"\d+(?:\.\d+)?", reports)) - {"0", "1", "2", "3"}
-    return any(n in justification for n in nums)
+    """Whether the justification restates evidence of these reports: a number of theirs, or a pattern."""
+    nums = {n for n in re.findall(r"[+-]?\d+(?:\.\d+)?%?", reports) if len(n.lstrip("+-")) > 1}
+    said = set(re.findall(r"[+-]?\d+(?:\.\d+)?%?", justification))
+    names = {m.strip().lower() for m in re.findall(r"([A-Za-z][A-Za-z -]+) \((?:bull|bear|neutr)", reports)}
+    return bool(nums & said) or any(n in justification.lower() for n in names)
 
 
 def parse_reply(name: str, text: str, a: Analysis) -> Decision:

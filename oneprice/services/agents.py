@@ -18,7 +18,7 @@ from oneprice.agents.analysts import analyse
 from oneprice.agents.cache import CallCache
 from oneprice.agents.callers import BackendCaller, Caller, EngineCaller
 from oneprice.agents.pipeline import OUT_COLUMNS, Decision, abstain, decide, rules_only
-from oneprice.agents.prompts import PROMPT_VERSION
+from oneprice.agents.prompts import DECISIONS, PROMPT_VERSION
 from oneprice.agents.window import Window, read_manifest, read_window
 from oneprice.core.errors import ParseError
 from oneprice.services.container import Services
@@ -82,6 +82,7 @@ class AgentsMethodEval(MethodEval):
     abstain_reasons: dict[str, int] = field(default_factory=dict)
     quotes_evidence: float = 0.0  # share of decisions whose reasons quote the analysts' evidence
     seconds: float = 0.0
+    decisions: dict[str, int] = field(default_factory=dict)  # LONG / SHORT / ABSTAIN counts
     windows_per_min: float | None = None  # LLM speed on the windows not answered from the cache
 
 
@@ -108,8 +109,12 @@ def model_name(svc: Services, model: str | None) -> str:
     return model or svc.settings.llm_model
 
 
-def caller_for(svc: Services, model: str | None = None, batch: int = 8, method: str | None = None) -> Caller:
-    """The in-process engine (batched, or one by one with speculation) or the configured backend."""
+def caller_for(svc: Services, model: str | None = None, batch: int = 16, method: str | None = None) -> Caller:
+    """The in-process engine (batched, or one by one with speculation) or the configured backend.
+
+    Batched windows decode in plain steps unless ``method`` says otherwise: speculation runs only
+    for a lone row, and ``auto`` would first spend a calibration (about 25 s on 2 loaded cores).
+    """
     s = svc.settings
     if s.llm_backend == "local":
         from oneprice.services.llm import get_engine
@@ -117,7 +122,7 @@ def caller_for(svc: Services, model: str | None = None, batch: int = 8, method: 
         engine = get_engine(
             model_name(svc, model), s.llm_draft_model, s.llm_dtype, s.llm_device, s.llm_method
         )
-        return EngineCaller(engine, batch=batch, method=method or s.llm_method)
+        return EngineCaller(engine, batch=batch, method=method or (s.llm_method if batch == 1 else "plain"))
     return BackendCaller(svc.llm)
 
 
@@ -198,7 +203,7 @@ def predict(
     out: Path,
     manifest: Path | None = None,
     model: str | None = None,
-    batch: int = 8,
+    batch: int = 16,
     method: str | None = None,
     to_signals: bool = False,
     rules: bool = False,
@@ -258,7 +263,7 @@ def evaluate(
 
     costs = CostModel(fee=fee)
     name = model_name(svc, model)
-    caller = caller or caller_for(svc, model, batch=8)
+    caller = caller or caller_for(svc, model)
     cache = cache if cache is not None else cache_for(svc)
     blocks: dict[str, TimeframeEval] = {}
     rng = random.Random(seed)
@@ -312,6 +317,7 @@ def evaluate(
                 abstain_reasons=_reasons(ds),
                 quotes_evidence=round(float(np.mean([d.quotes_evidence for d in ds])), 3) if ds else 0.0,
                 seconds=round(secs, 1),
+                decisions={k: sum(d.decision == k for d in ds) for k in DECISIONS},
                 windows_per_min=round(60 * fresh / secs, 2) if fresh and secs > 0 else None,
             )
             blocks[tf] = TimeframeEval(

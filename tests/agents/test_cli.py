@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,18 @@ def test_rules_mode_needs_no_llm(tmp_path: Path, windows_dir: Path) -> None:
     assert all(x["decision"] in ("LONG", "SHORT", "ABSTAIN") for x in _rows(out)) and len(_rows(out)) == 6
 
 
+def test_predict_makes_waiting_threads_passive_unless_the_user_chose(
+    tmp_path: Path, windows_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["agents", "predict", "--windows", str(windows_dir), "--out", str(tmp_path / "o.csv"), "--rules"]
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
 def test_bad_folder_is_a_one_line_error(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["agents", "predict", "--windows", str(tmp_path / "nope"), "--out", "x.csv"])
     assert r.exit_code == 2 and "not a directory" in r.output
@@ -88,3 +101,22 @@ def test_agents_cli_module_imports_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_predict_signals_go_to_the_root_db_option(
+    tmp_path: Path, windows_dir: Path, manifest: Path, scripted: ScriptedBackend
+) -> None:
+    """``oneprice --db URL agents predict --signals`` writes to URL, not to the environment's database."""
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    out = tmp_path / "out.csv"
+    args = ["--db", url, "agents", "predict", "--windows", str(windows_dir), "--manifest", str(manifest)]
+    r = CliRunner().invoke(app, [*args, "--out", str(out), "--signals"])
+    assert r.exit_code == 0, r.output
+
+    from oneprice.db.models_backtest import Signal
+    from oneprice.services.container import build_services
+
+    with build_services(db_url=url).session() as s:
+        assert len(s.scalars(select(Signal).where(Signal.source == "quantagent")).all()) == 6
+    with build_services().session() as s:
+        assert s.scalars(select(Signal).where(Signal.source == "quantagent")).all() == []

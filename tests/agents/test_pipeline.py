@@ -7,6 +7,7 @@ import json
 import pytest
 
 from oneprice.agents import prompts
+from oneprice.agents.analysts import analyse
 from oneprice.agents.cache import CallCache, call_key
 from oneprice.agents.callers import BackendCaller
 from oneprice.agents.pipeline import decide, rules_only
@@ -16,7 +17,7 @@ from tests.agents.conftest import ScriptedBackend, good
 
 
 def test_valid_reply_gives_the_decision_with_code_risk(windows: list[Window]) -> None:
-    be = ScriptedBackend([good("SHORT")])
+    be = ScriptedBackend([good("SHORT", analyse(windows[0]).reports[0].text[:40])])
     [d] = decide(windows[:1], BackendCaller(be), "m", CallCache(None))
     assert d.decision == "SHORT" and d.confidence == 0.7 and d.reason == ""
     entry = float(windows[0].close[-1])

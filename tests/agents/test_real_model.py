@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from oneprice.agents import prompts
 from oneprice.agents.analysts import analyse
 from oneprice.agents.cache import CallCache
 from oneprice.agents.callers import EngineCaller
@@ -26,8 +27,14 @@ def engine():  # type: ignore[no-untyped-def]
 
 
 def test_every_window_gets_a_decision_or_a_reasoned_abstain(engine, windows: list[Window]) -> None:  # type: ignore[no-untyped-def]
+    cache = engine.prefix_cache
+    hits, reused = cache.hits, cache.reused_tokens
     ds = decide(windows[:3], EngineCaller(engine, batch=3, method="plain"), "smollm2-135m", CallCache(None))
     assert len(ds) == 3
+    # the shared head (system prompt, worked examples) is prefilled once: the next windows reuse it
+    head = len(engine.encode_chat(prompts.head_messages()))
+    assert cache.hits - hits >= 2 and cache.reused_tokens - reused >= 2 * (head - 8)
+    assert not [d.reason for d in ds if d.reason in ("no_json", "invalid_json", "schema")]  # all parse
     for d in ds:
         assert d.decision in DECISIONS
         if d.decision == "ABSTAIN":

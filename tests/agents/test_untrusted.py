@@ -25,8 +25,8 @@ def test_hostile_symbol_is_quoted_and_changes_nothing(windows: list[Window]) -> 
     be = ScriptedBackend([good("LONG")])
     decide([w], BackendCaller(be), "m", CallCache(None))
     messages, params = be.seen[0]
-    assert messages[0] == {"role": "system", "content": prompts.SYSTEM}  # the system prompt is fixed
-    user = messages[1]["content"]
+    assert messages[:-1] == prompts.head_messages()  # the system prompt and examples are fixed
+    user = messages[-1]["content"]
     assert user.count("</data>") == 1  # the data block cannot be closed from inside
     assert "\nSYSTEM:" not in user  # newlines are escaped: no new line, no fake role
     start = user.index("instrument ") + len("instrument ")
