@@ -188,7 +188,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 
 def _write_frame(df: pd.DataFrame, path: Path) -> Path:
-    """Write ``df`` as Parquet or CSV by the suffix; another suffix or an unwritable path is an ``InputError``."""
+    """Write ``df`` as Parquet or CSV by suffix; another suffix or an unwritable path is an ``InputError``."""
     if path.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"cannot write {path}: the suffix must be .csv or .parquet")
     try:
