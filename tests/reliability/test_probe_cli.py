@@ -64,3 +64,11 @@ def test_an_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(InputError, match="cannot write"):
         _write_frame(pd.DataFrame({"a": [1]}), blocker / "out.csv")
+
+
+def test_a_missing_labels_file_setting_is_refused_before_any_work(db: str) -> None:
+    result = run_cli(["--db", db, "align", "train"], ONEPRICE_ALIGN_LABELS="/nonexistent/labels.csv")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "ONEPRICE_ALIGN_LABELS" in err, err
