@@ -136,6 +136,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown sink {bad[0]!r}; allowed: {', '.join(SINKS)}")
         return v
 
+    @field_validator("align_labels")
+    @classmethod
+    def _labels_file(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
+
     @property
     def resolved_db_url(self) -> str:
         if self.db_url:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oneprice.cli import lazy_module, services
-from oneprice.core.errors import InputError, OnePriceError
+from oneprice.core.errors import InputError, NotFoundError, OnePriceError
 
 bt = lazy_module("oneprice.services.backtest")
 
@@ -101,6 +101,8 @@ def _guard(fn: Callable[[], None]) -> None:
     """Run ``fn``; a user error prints a clear message (exit 2), no traceback."""
     try:
         fn()
+    except NotFoundError:
+        raise  # the root handler maps it to exit code 3
     except (OnePriceError, ValueError, KeyError) as exc:
         typer.echo(f"error: {' '.join(str(exc).split())}", err=True)  # one line, never wrapped
         raise typer.Exit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import typer
@@ -26,6 +27,23 @@ def _since(text: str | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
+def _timeframe(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*[smhdwMy]", text.strip()):
+        raise typer.BadParameter(f"expected a timeframe like 1m, 15m, 1h, 4h, 1d, 1w, not {text!r}")
+    return text.strip()
+
+
+def _symbols(text: str | None) -> str | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise typer.BadParameter(f"expected comma-separated symbols like BTC/USDT,ETH/USDT, not {text!r}")
+    return ",".join(parts)
+
+
 def _source(text: str) -> str:
     from oneprice.core.errors import ConfigError
 
@@ -39,9 +57,11 @@ def run(
     venue: str = typer.Option(..., "--venue", callback=_source, help=f"Source: {SOURCES}."),
     limit: int = typer.Option(None, "--limit", min=1, help="At most this many markets."),
     symbol: str = typer.Option(
-        None, "--symbol", help="Bar symbol(s), comma-separated (ccxt default BTC/USDT)."
+        None, "--symbol", callback=_symbols, help="Bar symbol(s), comma-separated (ccxt default BTC/USDT)."
     ),
-    timeframe: str = typer.Option(None, "--timeframe", help="Bar timeframe (ccxt default 1h)."),
+    timeframe: str = typer.Option(
+        None, "--timeframe", callback=_timeframe, help="Bar timeframe (ccxt default 1h)."
+    ),
     since: str = typer.Option(None, "--since", help="ccxt: first bar (ISO date; default 30 days ago)."),
     until: str = typer.Option(None, "--until", help="ccxt: stop before this time (ISO date)."),
 ) -> None:

@@ -81,7 +81,14 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from pydantic import ValidationError
 
-        from oneprice.core.errors import ConfigError, InputError, NotFoundError, OnePriceError, TransientError
+        from oneprice.core.errors import (
+            ConfigError,
+            InputError,
+            NotFoundError,
+            OnePriceError,
+            ParseError,
+            TransientError,
+        )
 
         try:
             return super().invoke(ctx)
@@ -89,6 +96,14 @@ class RootGroup(TyperGroup):
             raise fail(str(exc), EXIT_NOT_FOUND) from None
         except (ConfigError, InputError) as exc:  # bad configuration or a bad value the user gave
             raise fail(str(exc), EXIT_USAGE) from None
+        except (
+            ParseError
+        ) as exc:  # a file the user gave that cannot be read (venue records are counted rejects)
+            raise fail(f"cannot read the input: {exc}", EXIT_USAGE) from None
+        except UnicodeDecodeError as exc:
+            raise fail(
+                f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})", EXIT_USAGE
+            ) from None
         except TransientError as exc:
             raise fail(str(exc), EXIT_TRANSIENT) from None
         except OnePriceError as exc:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from oneprice.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, fail, lazy_module, services
-from oneprice.core.errors import ConfigError, NotFoundError, OnePriceError, ParseError
+from oneprice.core.errors import ConfigError, InputError, NotFoundError, OnePriceError, ParseError
 from oneprice.services.results import to_json
 
 svc_mod = lazy_module("oneprice.services.signals")
@@ -104,6 +104,8 @@ def register(app: typer.Typer) -> None:
                     progress=lambda n: bar.advance(task, n),
                     on_start=lambda n: bar.update(task, total=n),
                 )
+            except (InputError, ConfigError):
+                raise  # the root handler: one line, exit code 2
             except (OnePriceError, OSError, ValueError) as exc:
                 _fail(exc)
         if as_json:

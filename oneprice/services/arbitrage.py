@@ -18,6 +18,7 @@ from oneprice.arbitrage.alerts import AlertSink, delivery_loop, dispatch, enqueu
 from oneprice.arbitrage.detect import Candidate, Params
 from oneprice.arbitrage.scan import ScanResult, load_pairs, run_scan
 from oneprice.config import Settings
+from oneprice.core.errors import NotFoundError
 from oneprice.core.types import ZERO
 from oneprice.core.venues import describe
 from oneprice.db import models as m
@@ -390,6 +391,10 @@ def latest_opportunities(
 
 
 def deviation_history(svc: Services, match_id: int) -> list[DeviationPoint]:
+    """The pair's points, oldest first; ``NotFoundError`` for a match id that does not exist."""
+    with svc.engine.connect() as conn:
+        if conn.execute(select(m.Match.id).where(m.Match.id == match_id)).first() is None:
+            raise NotFoundError(f"no match with id {match_id} (see: oneprice align list)")
     return [DeviationPoint(**r) for r in deviations.history(svc.engine, match_id)]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from oneprice.core.errors import ConfigError, NotFoundError, ParseError
+from oneprice.core.errors import ConfigError, InputError, NotFoundError, ParseError
 from oneprice.db import session_scope
 from oneprice.db.models_backtest import Signal
 from oneprice.db.upsert import upsert
@@ -188,11 +188,17 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 
 def _write_frame(df: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".parquet":
-        df.to_parquet(path)
-    else:
-        df.to_csv(path, index=False)
+    """Write ``df`` as Parquet or CSV by suffix; another suffix or an unwritable path is an ``InputError``."""
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"cannot write {path}: the suffix must be .csv or .parquet")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".parquet":
+            df.to_parquet(path)
+        else:
+            df.to_csv(path, index=False)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 
