@@ -46,9 +46,9 @@ def register(app: typer.Typer) -> None:
         schema: Path = typer.Option(None, help="JSON Schema file: the reply is constrained to it."),
         regex: str = typer.Option(None, help="Regex the reply is constrained to."),
         system: str = typer.Option(None, help="System message."),
-        max_tokens: int = typer.Option(256, "--max-tokens"),
-        temperature: float = typer.Option(0.0),
-        top_p: float = typer.Option(1.0, "--top-p"),
+        max_tokens: int = typer.Option(256, "--max-tokens", min=1),
+        temperature: float = typer.Option(0.0, min=0.0),
+        top_p: float = typer.Option(1.0, "--top-p", min=0.0, max=1.0),
         stop: list[str] = typer.Option(None, help="Stop string (repeatable)."),
         seed: int = typer.Option(None),
         dtype: str = typer.Option(None, help="auto | fp32 | bf16 | fp16"),
@@ -71,10 +71,15 @@ def register(app: typer.Typer) -> None:
             json_schema=json_schema,
             regex=regex,
         )
-        backend = llm.chat_backend(model, draft, dtype)  # ONEPRICE_LLM_BACKEND decides: local or openai
-        for piece in backend.stream(messages, params):
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+        try:
+            backend = llm.chat_backend(model, draft, dtype)  # ONEPRICE_LLM_BACKEND decides: local or openai
+            for piece in backend.stream(messages, params):
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        except (OSError, ValueError) as exc:  # a model that is not there, or not a model
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            typer.echo(f"error: model {model or '(default)'!r}: {first}", err=True)
+            raise typer.Exit(2) from exc
         sys.stdout.write("\n")
         engine = getattr(backend, "engine", None)
         if metrics and engine is not None:

@@ -72,3 +72,22 @@ def test_a_missing_labels_file_setting_is_refused_before_any_work(db: str) -> No
     assert "Traceback" not in result.output
     err = result.stderr.strip()
     assert len(err.splitlines()) == 1 and "ONEPRICE_ALIGN_LABELS" in err, err
+
+
+@pytest.mark.parametrize("args", [["--max-tokens", "-1"], ["--max-tokens", "0"], ["--top-p", "1.5"]])
+def test_llm_generate_refuses_bad_sampling_values(args: list[str]) -> None:
+    result = run_cli(["llm", "generate", "hi", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_llm_generate_names_a_model_that_cannot_be_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oneprice.services import llm
+
+    def missing(*_a: object, **_k: object) -> None:
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files.\nmore detail")
+
+    monkeypatch.setattr(llm, "chat_backend", missing)
+    result = run_cli(["llm", "generate", "hi", "--model", "nosuch"])
+    err = result.stderr.strip()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(err.splitlines()) == 1 and "'nosuch'" in err
