@@ -86,6 +86,7 @@ def alembic_config(engine: Engine | None) -> Config:
 
 def check_ours(engine: Engine) -> None:
     """Refuse a database that holds tables but was never migrated by us (another application's file)."""
+    _check_sqlite_file(engine)
     # a SQLite file is read by a plain engine first: our pragmas (WAL) would already change its header
     probe = create_engine(engine.url, poolclass=NullPool) if engine.dialect.name == "sqlite" else engine
     try:
@@ -101,6 +102,25 @@ def check_ours(engine: Engine) -> None:
         raise ConfigError(
             f"{_shown(engine.url.render_as_string(hide_password=False))} holds other tables ({shown}) and "
             "no oneprice schema (another application's database?); point --db at a new or oneprice database"
+        )
+
+
+def _check_sqlite_file(engine: Engine) -> None:
+    """Refuse a file that is not SQLite: SQLite would take a short one (under a page) for a new database
+    and write over it."""
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return
+    path = Path(db)
+    if path.is_dir():
+        raise ConfigError(f"cannot open {_shown(str(engine.url))}: it is a directory")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise ConfigError(
+            f"{_shown(str(engine.url))} is not a SQLite database; point --db at a new or oneprice database"
         )
 
 
