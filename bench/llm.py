@@ -138,6 +138,7 @@ def run_suite(
         brief = {k: (round(v["tok_s"], 2) if isinstance(v, dict) else v) for k, v in res.items()}
         brief |= {f"{m}_vs_plain": round(res[m]["vs_plain"], 3) for m in methods}
         brief |= {f"{m}_paired": round(res[m]["paired_vs_plain"], 3) for m in methods}
+        brief["runs"] = {k: [round(x, 2) for x in v["runs"]] for k, v in res.items() if isinstance(v, dict)}
         print(json.dumps(brief), flush=True)
     return rows
 
