@@ -132,9 +132,9 @@ def main() -> None:
         except (json.JSONDecodeError, jsonschema.ValidationError):
             pass
         cut += finish[i] == "length"
-        if i % args.identity_every:
-            continue
         mine = [methods[(i // args.identity_every) % len(methods)]] if args.rotate else methods
+        if i % args.identity_every:
+            mine = []
         for m in mine:
             engine.controller = ctl if m == "auto" else FixedController({"draft": 4}.get(m, 6))
             spec = engine.generate(encoded[i], SamplingParams(**{**vars(params[i]), "method": m}))
