@@ -4,8 +4,11 @@ Default: Qwen2.5-Coder-1.5B-Instruct target, 0.5B draft, bf16, over bench/prompt
 For every prompt: tokens/s of our plain path, ``auto`` and each of our proposers under the controller,
 HF greedy, HF prompt lookup and HF assisted generation; acceptance metrics; whether each output equals
 our plain greedy output. All speeds are end to end (prefill included, one timer around the whole call,
-for ours and HF's alike). The fp32 check (always; ``--fp32-model``, SmolLM2-135M by default) re-runs
-every proposer, forced to speculate, in fp32 and checks token-for-token identity with plain greedy.
+for ours and HF's alike). Each prompt runs ``--rounds`` interleaved rounds of every contender (order
+rotated per round); a figure is a contender's best round (bursts of load elsewhere only slow runs
+down), and ``paired_vs_plain`` also gives the median of same-round ratios. The fp32 check (always;
+``--fp32-model``, SmolLM2-135M by default) re-runs every proposer, forced to speculate, in fp32 and
+checks token-for-token identity with plain greedy.
 Also measured: constrained decoding's overhead (the same prompts under an any-JSON-object grammar
 against free decoding, tokens/s), and the prefix cache's gain on agent-like requests that share a
 long system prompt (seconds per request without the cache / with it). ``--noisy`` starts a CPU-bound
@@ -19,6 +22,7 @@ Last line: one JSON object.
     .venv/bin/oneprice llm fetch qwen2.5-coder-1.5b qwen2.5-coder-0.5b
     .venv/bin/python bench/llm.py --fp32-check          # full (about 15 minutes on 2 cores)
     .venv/bin/python bench/llm.py --quick               # SmolLM2-135M, no draft
+    .venv/bin/python bench/llm.py --quick --dtype fp32 --threads 1   # fastest on an AVX2-only host
     .venv/bin/python bench/llm.py --quick --noisy       # the same with a busy neighbour on the CPU
 """
 
@@ -66,49 +70,75 @@ def hf_run(model: Any, ids: list[int], n: int, eos: set[int], **kw: Any) -> tupl
     return toks, dt
 
 
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
 def run_suite(
-    engine: Engine, suite: list[dict[str, Any]], methods: list[str], n: int, hf: tuple[Any, Any] | None
+    engine: Engine,
+    suite: list[dict[str, Any]],
+    methods: list[str],
+    n: int,
+    hf: tuple[Any, Any] | None,
+    rounds: int,
 ) -> list[dict[str, Any]]:
-    """``hf``: (target, draft) models as transformers loads them (not packed), or None to skip HF."""
+    """``hf``: (target, draft) models as transformers loads them (not packed), or None to skip HF.
+
+    Each prompt runs ``rounds`` rounds; a round runs plain, every method, constrained plain and HF's
+    runs back to back, in an order rotated from round to round. Each one's ``tok_s`` is its best round
+    (the least disturbed run: bursts of load elsewhere on the host only ever slow a run down), its
+    ``vs_plain`` that over plain's best round; ``paired_vs_plain`` is the median over rounds of its
+    tokens/s over plain's in the same round, and ``runs`` every round's figure.
+    """
     rows = []
     for item in suite:
         ids = engine.encode_chat(item["messages"])
         res: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "prompt_tokens": len(ids)}
         # warm this prompt's shapes first (oneDNN builds kernels per shape), so no run pays for that
         engine.generate(ids, SamplingParams(max_new_tokens=2, method="plain"))
-        plain = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain"))
-        prefill = plain.first_token_s
-        res["plain"] = {
-            "tok_s": plain.tokens_per_s,
-            "decode_tok_s": plain.decode_tokens_per_s,
-            "prefill_s": prefill,
-        }
-        res["plain"]["tokens"] = len(plain.token_ids)
-        for m in methods:
-            c = engine.generate(ids, SamplingParams(max_new_tokens=n, method=m))
-            res[m] = {
-                "tok_s": c.tokens_per_s,
-                "decode_tok_s": c.decode_tokens_per_s,
-                "vs_plain": c.tokens_per_s / plain.tokens_per_s,
-                "identical": c.token_ids == plain.token_ids,
-                **c.metrics.as_dict(),
-            }
+        eos = engine.eos_ids
+        hf_runs: dict[str, dict[str, Any]] = {}
         if hf is not None:
-            eos = engine.eos_ids
             hf_model, hf_draft = hf
-            runs = {"hf_plain": {}, "hf_prompt_lookup": {"prompt_lookup_num_tokens": 10}}
+            hf_runs = {"hf_plain": {}, "hf_prompt_lookup": {"prompt_lookup_num_tokens": 10}}
             if hf_draft is not None:
-                runs["hf_assisted"] = {"assistant_model": hf_draft}
+                hf_runs["hf_assisted"] = {"assistant_model": hf_draft}
             hf_run(hf_model, ids, 2, eos)  # warm this prompt's shapes for HF's model too
-            for key, kw in runs.items():
-                toks, dt = hf_run(hf_model, ids, n, eos, **kw)  # end to end, as ours
-                res[key] = {"tok_s": len(toks) / dt, "identical": toks == plain.token_ids}
-        # constrained decoding's overhead: the same prompt under an any-JSON-object grammar, plain path
-        free = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain"))
-        cons = engine.generate(ids, SamplingParams(max_new_tokens=n, method="plain", json_schema={}))
-        res["constrained_vs_free"] = cons.tokens_per_s / free.tokens_per_s
+        keys = ["plain", *methods, "constrained", *hf_runs]
+        got: dict[str, list[tuple[float, list[int], Any]]] = {k: [] for k in keys}
+        for r in range(rounds):
+            order = keys[r % len(keys) :] + keys[: r % len(keys)]
+            for key in order:
+                if key in hf_runs:
+                    toks, dt = hf_run(hf[0], ids, n, eos, **hf_runs[key])  # type: ignore[index]
+                    got[key].append((len(toks) / dt, toks, None))  # end to end, as ours
+                    continue
+                m = "plain" if key == "constrained" else key
+                schema = {} if key == "constrained" else None  # any JSON object
+                c = engine.generate(ids, SamplingParams(max_new_tokens=n, method=m, json_schema=schema))
+                got[key].append((c.tokens_per_s, c.token_ids, c.metrics))
+        plain_toks = got["plain"][0][1]
+        plain_rate = [x[0] for x in got["plain"]]
+        res["plain"] = {"tok_s": max(plain_rate), "tokens": len(plain_toks), "runs": plain_rate}
+        for key in keys[1:]:
+            rates = [x[0] for x in got[key]]
+            paired = median([a / b for a, b in zip(rates, plain_rate, strict=True)])
+            entry: dict[str, Any] = {"tok_s": max(rates), "vs_plain": max(rates) / max(plain_rate)}
+            entry |= {"paired_vs_plain": paired, "runs": rates}
+            if key != "constrained":
+                entry["identical"] = all(x[1] == plain_toks for x in got[key])
+            metrics = [x[2] for x in got[key] if x[2] is not None]
+            if metrics:
+                entry.update(metrics[-1].as_dict())
+            res[key] = entry
+        res["constrained_vs_free"] = res.pop("constrained")["vs_plain"]
         rows.append(res)
         brief = {k: (round(v["tok_s"], 2) if isinstance(v, dict) else v) for k, v in res.items()}
+        brief |= {f"{m}_vs_plain": round(res[m]["vs_plain"], 3) for m in methods}
+        brief |= {f"{m}_paired": round(res[m]["paired_vs_plain"], 3) for m in methods}
+        brief["runs"] = {k: [round(x, 2) for x in v["runs"]] for k, v in res.items() if isinstance(v, dict)}
         print(json.dumps(brief), flush=True)
     return rows
 
@@ -166,7 +196,7 @@ def main() -> None:
     ap.add_argument("--draft", default="qwen2.5-coder-0.5b", help="'' for none")
     ap.add_argument("--dtype", default="bf16")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--max-new-tokens", type=int, default=None, help="64 (--quick: 32)")
     ap.add_argument("--prompts", default="", help="comma-separated prompt ids (default: all)")
     ap.add_argument("--methods", default="auto,prompt_lookup,token_recycling,draft")
     ap.add_argument("--no-hf", action="store_true", help="skip the Hugging Face baselines")
@@ -176,10 +206,16 @@ def main() -> None:
     ap.add_argument("--fp32-tokens", type=int, default=24)
     ap.add_argument("--noisy", action="store_true", help="run a CPU-bound neighbour process throughout")
     ap.add_argument("--quick", action="store_true", help="SmolLM2-135M, no draft, 32 tokens")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved runs per prompt and method")
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.quick:
-        args.model, args.draft, args.max_new_tokens, args.fp32_tokens = "smollm2-135m", "", 32, 16
+        args.model, args.draft, args.fp32_tokens = "smollm2-135m", "", 16
+        args.max_new_tokens = args.max_new_tokens or 32
         args.fp32_draft = ""
+    args.max_new_tokens = args.max_new_tokens or 64
     suite = json.loads(SUITE.read_text())
     if args.prompts:
         wanted = set(args.prompts.split(","))
@@ -212,7 +248,7 @@ def run(args: argparse.Namespace, suite: list[dict[str, Any]], methods: list[str
     engine.generate(engine.encode("Warm-up."), SamplingParams(max_new_tokens=4, method="plain"))
     ctl = engine.calibrate()
     print("T(n) ms:", {n: round(t * 1000, 1) for n, t in ctl.cost.table.items()}, flush=True)
-    rows = run_suite(engine, suite, methods, args.max_new_tokens, hf)
+    rows = run_suite(engine, suite, methods, args.max_new_tokens, hf, args.rounds)
 
     ours = [r[m]["vs_plain"] for r in rows for m in methods]
     auto = [r["auto"]["vs_plain"] for r in rows if "auto" in r]
@@ -250,9 +286,15 @@ def run(args: argparse.Namespace, suite: list[dict[str, Any]], methods: list[str
         "device": str(target.device),
         "max_new_tokens": args.max_new_tokens,
         "noisy_neighbour": args.noisy,
+        "rounds": args.rounds,
+        "threads": torch.get_num_threads(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "min_controller_vs_plain": round(min(ours), 3) if ours else None,
         "min_auto_vs_plain": round(min(auto), 3) if auto else None,
         "vs_plain_by_method": {m: round(min(r[m]["vs_plain"] for r in rows), 3) for m in methods},
+        "paired_vs_plain_by_method": {
+            m: round(min(r[m]["paired_vs_plain"] for r in rows), 3) for m in methods
+        },
         "copy_heavy_auto_speedup": round(geomean([r["auto"]["vs_plain"] for r in copy]), 3) if auto else None,
         "constrained_vs_free_tok_s": round(geomean([r["constrained_vs_free"] for r in rows]), 3),
         "prefix_cache_gain": round(cache_gain, 3),

@@ -20,6 +20,7 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx
+import torch
 
 from oneprice.models.llm.engine import Engine
 from oneprice.models.llm.loader import load
@@ -48,7 +49,10 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     engine = Engine(load(args.model, dtype=args.dtype, device="auto"), method="plain")
     srv = LLMServer(engine, args.model, "127.0.0.1", 0)
     srv.start()
@@ -88,6 +92,12 @@ def main() -> None:
                 "peak_batch": srv.scheduler.peak_batch,
                 "active_after": srv.scheduler.active,
                 "no_leaked_work": srv.scheduler.active == 0,
+                "serial_tokens": s_tok,
+                "concurrent_tokens": c_tok,
+                "serial_s": round(serial_s, 1),
+                "concurrent_s": round(conc_s, 1),
+                "threads": torch.get_num_threads(),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
         )
     )

@@ -2,11 +2,18 @@
 
 Builds 240 prompts from templates (120 agent decisions over indicator snapshots, 120 extractions of
 contract facets from market questions; numbers from a seeded generator, text our own). Each prompt is
-decoded greedily in fp32 under its JSON Schema with the plain path, then with every proposer forced to
-speculate (and with ``auto``); reported: the share of replies that parse and validate, and the share
-of speculative runs whose tokens equal constrained plain decoding's. Last line: one JSON object.
+decoded greedily in fp32 under its JSON Schema with the plain path (``--batch`` prompts at a time
+through the continuous-batching scheduler: plain batched steps, each row masked by its own grammar;
+where a speculative run differs, the prompt is also decoded alone to say which of the two moved),
+then with every proposer forced to speculate (and with ``auto``), one request at a time; reported: the
+share of replies that parse and validate, and the share of speculative runs whose tokens equal
+constrained plain decoding's. ``--rotate`` checks one method per prompt (taking the methods in turn)
+instead of all of them, ``--identity-every N`` only every N-th prompt: the validity figure always
+covers every prompt, with the whole object decoded (no reply may stop at the token limit unnoticed:
+``cut_at_max_tokens`` counts them). Last line: one JSON object.
 
     .venv/bin/python bench/llm_structured.py                    # all 240 prompts, SmolLM2-135M fp32
+    .venv/bin/python bench/llm_structured.py --rotate --threads 1   # every method, a quarter each
     .venv/bin/python bench/llm_structured.py --limit 20
 """
 
@@ -22,7 +29,9 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import jsonschema
+import torch
 
+from oneprice.models.llm.batch import stream_batch
 from oneprice.models.llm.controller import FixedController
 from oneprice.models.llm.engine import Engine
 from oneprice.models.llm.loader import load
@@ -82,7 +91,13 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="first N of each kind (0: all)")
     ap.add_argument("--max-new-tokens", type=int, default=96)
     ap.add_argument("--methods", default="prompt_lookup,token_recycling,draft,auto")
+    ap.add_argument("--batch", type=int, default=16, help="plain constrained rows decoded together")
+    ap.add_argument("--rotate", action="store_true", help="one speculative method per prompt, in turn")
+    ap.add_argument("--identity-every", type=int, default=1, help="identity check on every N-th prompt")
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     items = prompts()
     if args.limit:
         items = [p for p in items if int(p["id"].lstrip("agentxrc")) < args.limit]
@@ -91,23 +106,48 @@ def main() -> None:
         load(args.model, dtype="fp32", device="cpu"), load(args.model, dtype="bf16", device="cpu")
     )
     methods = [m for m in args.methods.split(",") if m]
+    encoded = [engine.encode_chat(p["messages"]) for p in items]
+    params = [
+        SamplingParams(max_new_tokens=args.max_new_tokens, method="plain", json_schema=p["schema"])
+        for p in items
+    ]
+    engine.controller = None
+    ctl = engine.calibrate() if "auto" in methods else None  # ``auto`` runs the real controller
+    engine.controller = None
+    plain: list[list[int]] = [[] for _ in items]
+    finish: list[str | None] = [None for _ in items]
+    for lo in range(0, len(items), args.batch):
+        rows = range(lo, min(lo + args.batch, len(items)))
+        for r, chunk in stream_batch(engine, [encoded[i] for i in rows], [params[i] for i in rows]):
+            plain[lo + r].extend(chunk.token_ids)
+            finish[lo + r] = chunk.finish_reason or finish[lo + r]
+    t_plain = time.perf_counter() - t0
     valid = identical = runs = cut = 0
-    for p in items:
-        ids = engine.encode_chat(p["messages"])
-        params = SamplingParams(max_new_tokens=args.max_new_tokens, method="plain", json_schema=p["schema"])
-        engine.controller = None
-        plain = engine.generate(ids, params)
+    by_method = {m: [0, 0] for m in methods}
+    for i, p in enumerate(items):
+        text = engine.tokenizer.decode(plain[i], skip_special_tokens=True)
         try:
-            jsonschema.validate(json.loads(plain.text), p["schema"])
+            jsonschema.validate(json.loads(text), p["schema"])
             valid += 1
         except (json.JSONDecodeError, jsonschema.ValidationError):
-            cut += plain.finish_reason == "length"
-        for m in methods:
-            engine.controller = None if m == "auto" else FixedController({"draft": 4}.get(m, 6))
-            spec = engine.generate(ids, SamplingParams(**{**vars(params), "method": m}))
+            pass
+        cut += finish[i] == "length"
+        mine = [methods[(i // args.identity_every) % len(methods)]] if args.rotate else methods
+        if i % args.identity_every:
+            mine = []
+        for m in mine:
+            engine.controller = ctl if m == "auto" else FixedController({"draft": 4}.get(m, 6))
+            spec = engine.generate(encoded[i], SamplingParams(**{**vars(params[i]), "method": m}))
+            same = spec.token_ids == plain[i]
+            if not same:  # which one differs from one-request constrained plain decoding?
+                engine.controller = None
+                alone = engine.generate(encoded[i], params[i]).token_ids
+                print(json.dumps({"id": p["id"], "method": m, "batched_equals_alone": alone == plain[i]}))
             runs += 1
-            identical += spec.token_ids == plain.token_ids
-        print(json.dumps({"id": p["id"], "text": plain.text, "finish": plain.finish_reason}), flush=True)
+            identical += same
+            by_method[m][0] += same
+            by_method[m][1] += 1
+        print(json.dumps({"id": p["id"], "text": text, "finish": finish[i], "checked": mine}), flush=True)
     print(
         json.dumps(
             {
@@ -116,10 +156,18 @@ def main() -> None:
                 "schema_valid": valid,
                 "schema_valid_rate": round(valid / len(items), 4),
                 "cut_at_max_tokens": cut,
+                "max_new_tokens": args.max_new_tokens,
+                "plain_batch": args.batch,
+                "plain_seconds": round(t_plain, 1),
                 "speculative_runs": runs,
                 "identical_to_constrained_plain": identical,
                 "identical_rate": round(identical / runs, 4) if runs else None,
+                "identical_by_method": {m: f"{a}/{b}" for m, (a, b) in by_method.items()},
                 "methods": methods,
+                "rotate": args.rotate,
+                "identity_every": args.identity_every,
+                "threads": torch.get_num_threads(),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
                 "seconds": round(time.perf_counter() - t0, 1),
             }
         )

@@ -77,8 +77,8 @@ def test_realised_cost_switches_a_proposer_off_and_probes_it_later() -> None:
     """The prediction says speculate; the measured seconds per token say it does not pay."""
     from oneprice.models.llm.controller import RunState
 
-    ctl = Controller(_flat())
-    run = RunState()
+    ctl = Controller(_flat(), budget=1.0)  # a loose loss budget: this test is about the realised cost
+    run = RunState(remaining=1000)
     costs = {"draft": lambda k: 0.0}
     assert ctl.plan(run, costs) == (None, 0)  # plain first: measure plain in this request
     ctl.record(run, None, 1, 0.1)
@@ -98,7 +98,7 @@ def test_auto_takes_the_cheapest_proposer_per_token() -> None:
     from oneprice.models.llm.controller import RunState
 
     ctl = Controller(_flat(), plain_every=1000)
-    run = RunState()
+    run = RunState(remaining=1000)
     costs = {"prompt_lookup": lambda k: 0.0, "token_recycling": lambda k: 0.0}
     ctl.record(run, None, 1, 0.1)
     tried = {ctl.plan(run, costs)[0] for _ in range(1)}
@@ -112,7 +112,42 @@ def test_plain_is_remeasured_while_speculating() -> None:
     from oneprice.models.llm.controller import RunState
 
     ctl = Controller(_flat(), plain_every=8)
-    run = RunState()
+    run = RunState(remaining=1000)
     ctl.record(run, None, 1, 0.1)
     plans = [ctl.plan(run, {"prompt_lookup": lambda k: 0.0}) for _ in range(32)]
     assert sum(1 for p in plans if p[0] is None) == 4
+
+
+def _simulate(ctl: Controller, accept: int, n: int, t: CostModel) -> float:
+    """Seconds a request of n tokens takes when every k-draft gets min(accept, k) tokens accepted."""
+    from oneprice.models.llm.controller import RunState
+
+    run = RunState(remaining=n)
+    costs = {"prompt_lookup": lambda k: 0.0}
+    emitted, seconds = 0, 0.0
+    while emitted < n:
+        run.remaining = n - emitted
+        name, k = ctl.plan(run, costs)
+        if name is None:
+            dt, got = t.T(1), 1
+        else:
+            got = min(accept, k) + 1
+            ctl.update(run.spec.setdefault(name, RequestSpec()), k, got - 1)
+            dt = t.T(k + 1)
+        ctl.record(run, name, got, dt)
+        emitted, seconds = emitted + got, seconds + dt
+    return seconds
+
+
+def test_loss_budget_bounds_what_failing_speculation_costs() -> None:
+    """Drafts that are never accepted cost at most the budget over plain, however long the request."""
+    for cost in (_flat(), _linear()):
+        for n in (16, 32, 64, 256):
+            ctl = Controller(cost, budget=0.04)
+            assert _simulate(ctl, 0, n, cost) <= n * cost.T(1) * 1.04 + 1e-9
+
+
+def test_loss_budget_leaves_room_for_speculation_that_pays() -> None:
+    cost = _flat()
+    n = 64
+    assert _simulate(Controller(cost), 8, n, cost) < n * cost.T(1) / 3

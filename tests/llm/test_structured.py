@@ -43,6 +43,17 @@ def _gen(engine, ids, method, k, params):  # type: ignore[no-untyped-def]
         engine.controller = None
 
 
+_PLAIN: dict[tuple[int, str], object] = {}
+
+
+def _constrained_plain(engine, ids, params):  # type: ignore[no-untyped-def]
+    """Constrained plain greedy decoding, decoded once per engine and request for every proposer's test."""
+    key = (id(engine), repr((ids, params)))
+    if key not in _PLAIN:
+        _PLAIN[key] = _gen(engine, ids, "plain", 0, params)
+    return _PLAIN[key]
+
+
 def test_bad_schema_and_regex_are_config_errors() -> None:
     with pytest.raises(ConfigError):
         grammar_for({"type": "object"}, "a+")
@@ -70,7 +81,7 @@ def test_mask_forbids_what_the_schema_forbids(smollm2) -> None:  # type: ignore[
 def test_constrained_speculation_equals_constrained_plain(smollm2, method: str, k: int) -> None:  # type: ignore[no-untyped-def]
     ids = smollm2.encode_chat(ASK)
     params = SamplingParams(max_new_tokens=100, method="plain", json_schema=DECISION)
-    plain = _gen(smollm2, ids, "plain", 0, params)
+    plain = _constrained_plain(smollm2, ids, params)
     assert plain.finish_reason == "stop"
     value = json.loads(plain.text)
     jsonschema.validate(value, DECISION)

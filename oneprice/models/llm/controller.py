@@ -12,6 +12,14 @@ under the same load). A proposer whose realised cost per token is not below plai
 for that request, and tried again only after an exponentially growing run of plain steps; while
 speculating, every ``plain_every``-th step is plain so the plain figure stays current. ``auto`` runs
 this over every proposer the engine has and takes the cheapest per token at each step.
+
+Every speculative step also has to fit a loss budget: the request keeps the seconds its speculative
+steps lost against plain (realised seconds minus emitted tokens times plain's seconds per token; a
+step that paid gives time back), and a step whose worst case (nothing accepted) would push that loss
+above ``budget`` (4%) of the request's plain-decoding time (seconds so far less the loss, prefill
+included, plus the tokens still allowed at plain's cost) runs at a smaller k or plain. So however
+often acceptance fails, a request never spends more than about ``budget`` over plain on speculation;
+what speculation wins is added to the budget and may be spent on trying again.
 """
 
 from __future__ import annotations
@@ -106,12 +114,18 @@ class RequestSpec:
 
 class Controller:
     def __init__(
-        self, cost: CostModel, k_max: int = 16, min_gain: float = 1.03, plain_every: int = 24
+        self,
+        cost: CostModel,
+        k_max: int = 16,
+        min_gain: float = 1.03,
+        plain_every: int = 24,
+        budget: float = 0.04,
     ) -> None:
         self.cost = cost
         self.k_max = k_max
         self.min_gain = min_gain
         self.plain_every = plain_every
+        self.budget = budget
 
     def expected(self, alpha: float, k: int) -> float:
         return sum(alpha**i for i in range(k + 1))
@@ -171,7 +185,19 @@ class Controller:
                 best = (guess, name, k)
         if best is None:
             return None, 0
-        return best[1], best[2]
+        k = self.affordable(run, costs[best[1]], best[2], plain)
+        return (best[1], k) if k else (None, 0)
+
+    def affordable(self, run: RunState, cost: Callable[[int], float], k: int, plain: float) -> int:
+        """The largest k' <= k whose worst case (no draft token accepted) keeps the loss in budget."""
+        plain_time = run.elapsed - run.loss + max(run.remaining, 0) * plain  # the request, all plain
+        allowance = self.budget * plain_time - run.loss
+        t1 = self.cost.T(1)
+        for kk in sorted((c for c in K_CHOICES if c <= k), reverse=True):
+            worst = (self.cost.T(kk + 1) + cost(kk)) / t1 * plain - plain  # one token for a k'-step
+            if worst <= allowance:
+                return kk
+        return 0
 
     def update(self, st: RequestSpec, depth: int, accepted: int) -> None:
         st.update(depth, accepted)
@@ -180,12 +206,15 @@ class Controller:
 
     def record(self, run: RunState, name: str | None, tokens: int, seconds: float) -> None:
         """A step's realised wall-clock cost (proposing, verifying, sampling) per emitted token."""
+        run.elapsed += seconds
         if tokens <= 0:
             return
         if name is None:
             run.plain.add(seconds / tokens)
         else:
             run.spec.setdefault(name, RequestSpec()).cost.add(seconds / tokens)
+            if run.plain.value is not None:
+                run.loss += seconds - tokens * run.plain.value
 
 
 @dataclass
@@ -195,6 +224,9 @@ class RunState:
     spec: dict[str, RequestSpec] = field(default_factory=dict)
     plain: Ema = field(default_factory=Ema)
     steps: int = 0
+    elapsed: float = 0.0  # seconds of the request so far (prefill included)
+    remaining: int = 0  # tokens it may still emit (the engine sets it before each step)
+    loss: float = 0.0  # seconds its speculative steps lost against plain (negative: gained)
 
 
 class FixedController(Controller):

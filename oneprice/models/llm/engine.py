@@ -229,8 +229,10 @@ class Engine:
         req.eos = self.eos_ids | set(params.stop_token_ids)
         for p in proposers.values():
             p.start(req)
+        t0 = time.perf_counter()
         req.cache, logits = self.prefill(req.tokens)
         req.pending = [self.pick(logits, req)]
+        req.run.elapsed = time.perf_counter() - t0  # the controller's loss budget counts the prefill
         return req
 
     def prefill(self, tokens: list[int]) -> tuple[Any, torch.Tensor]:
@@ -297,6 +299,7 @@ class Engine:
         t0 = time.perf_counter()
         name, k = (None, 0)
         if req.proposers and ctl is not None:
+            req.run.remaining = req.params.max_new_tokens - len(req.output) - len(req.pending)
             name, k = ctl.plan(req.run, {n: p.cost for n, p in req.proposers.items()})
         proposer = req.proposers.get(name) if name else None
         draft = Draft()
