@@ -7,12 +7,13 @@ are refused. A bad value raises ``ConfigError`` with one line naming the variabl
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from oneprice.core.errors import ConfigError
@@ -135,6 +136,34 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"unknown sink {bad[0]!r}; allowed: {', '.join(SINKS)}")
         return v
+
+    @field_validator(
+        "polymarket_gamma_url", "polymarket_clob_url", "kalshi_url", "manifold_url", "predictit_url",
+        "llm_base_url",
+    )  # fmt: skip
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s:]+", v):
+            raise ValueError("not an http(s) URL (e.g. https://host/path)")
+        return v
+
+    @field_validator("data_dir", "arb_alert_jsonl")
+    @classmethod
+    def _path_kind(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        if v is None or not v.exists():
+            return v
+        if info.field_name == "data_dir" and not v.is_dir():
+            raise ValueError("is a file, not a directory")
+        if info.field_name == "arb_alert_jsonl" and v.is_dir():
+            raise ValueError("is a directory, not a file")
+        return v
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Settings:
+        sinks = {x.strip().lower() for x in self.arb_alert_sinks.split(",")}
+        if "webhook" in sinks and self.webhook_url is None:
+            raise ValueError("ONEPRICE_ARB_ALERT_SINKS names webhook but ONEPRICE_WEBHOOK_URL is not set")
+        return self
 
     @field_validator("align_labels")
     @classmethod

@@ -62,7 +62,7 @@ def test_sinks_from_settings(tmp_path: Path) -> None:
     sinks = sinks_from_settings(s)
     assert [type(x) for x in sinks] == [ConsoleSink, JsonlSink, WebhookSink]
     assert "hook" not in repr(s.webhook_url)  # the secret never shows in reprs or logs
-    no_url = sinks_from_settings(Settings(arb_alert_sinks="webhook", webhook_url=None))
-    assert no_url == []
+    with pytest.raises(ConfigError, match="ONEPRICE_WEBHOOK_URL is not set"):  # no silent no-op sink
+        Settings(arb_alert_sinks="webhook", webhook_url=None)
     with pytest.raises(ConfigError, match="unknown sink 'bogus'"):  # refused when the settings load
         Settings(arb_alert_sinks="webhook,bogus")

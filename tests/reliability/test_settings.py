@@ -25,6 +25,11 @@ BAD = [
     ("ONEPRICE_LLM_DTYPE", "float8", "'fp32'"),
     ("ONEPRICE_ARB_ALERT_SINKS", "console,sms", "allowed: console, jsonl, webhook"),
     ("ONEPRICE_DASHBOARD_PORT", "70000", "less than or equal to 65535"),
+    ("ONEPRICE_KALSHI_URL", "notaurl", "not an http(s) URL"),
+    ("ONEPRICE_LLM_BASE_URL", "127.0.0.1:8000/v1", "not an http(s) URL"),
+    ("ONEPRICE_DATA_DIR", "/etc/hostname", "is a file, not a directory"),
+    ("ONEPRICE_ARB_ALERT_JSONL", "/tmp", "is a directory, not a file"),
+    ("ONEPRICE_ARB_ALERT_SINKS", "console,webhook", "ONEPRICE_WEBHOOK_URL is not set"),
 ]
 
 
