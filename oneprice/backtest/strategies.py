@@ -17,7 +17,7 @@ import pandas as pd
 
 from oneprice.backtest import indicators as ind
 from oneprice.backtest.data import Bars
-from oneprice.core.errors import NotFoundError
+from oneprice.core.errors import InputError
 
 Targets = Callable[[Bars, dict[str, Any], "np.ndarray | None"], np.ndarray]
 
@@ -97,7 +97,7 @@ def strategy(
 
 def get_strategy(name: str) -> Strategy:
     if name not in STRATEGIES:
-        raise NotFoundError(f"unknown strategy {name!r}; available: {', '.join(sorted(STRATEGIES))}")
+        raise InputError(f"unknown strategy {name!r}; available: {', '.join(sorted(STRATEGIES))}")
     return STRATEGIES[name]
 
 

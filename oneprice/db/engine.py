@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -91,7 +91,7 @@ def check_ours(engine: Engine) -> None:
     probe = create_engine(engine.url, poolclass=NullPool) if engine.dialect.name == "sqlite" else engine
     try:
         names = set(inspect(probe).get_table_names())
-    except OperationalError as exc:
+    except DatabaseError as exc:  # OperationalError, or "file is not a database"
         reason = " ".join(str(exc.orig).split())[:200]
         raise ConfigError(f"cannot open {_shown(str(engine.url))}: {reason}") from None
     finally:
@@ -106,21 +106,21 @@ def check_ours(engine: Engine) -> None:
 
 
 def _check_sqlite_file(engine: Engine) -> None:
-    """Refuse a file that is not SQLite: SQLite would take a short one (under a page) for a new database
-    and write over it."""
+    """Refuse a file that cannot be SQLite: SQLite takes a file shorter than its smallest page (512 bytes)
+    for a new database and writes over it; a longer foreign file it refuses itself ('not a database').
+
+    Only ``stat``: opening and closing the file here would drop the SQLite locks this process holds on
+    it (POSIX locks belong to the process, and any close releases them)."""
     db = engine.url.database
     if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
         return
     path = Path(db)
     if path.is_dir():
         raise ConfigError(f"cannot open {_shown(str(engine.url))}: it is a directory")
-    if not path.is_file() or path.stat().st_size == 0:
-        return
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head != b"SQLite format 3\x00":
+    if path.is_file() and 0 < path.stat().st_size < 512:
         raise ConfigError(
-            f"{_shown(str(engine.url))} is not a SQLite database; point --db at a new or oneprice database"
+            f"{_shown(str(engine.url))} is not a SQLite database ({path.stat().st_size} bytes); "
+            "point --db at a new or oneprice database"
         )
 
 

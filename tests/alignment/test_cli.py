@@ -41,7 +41,7 @@ def test_eval_rejects_a_file_without_label_columns(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     res = runner.invoke(app, ["align", "eval", "--labels", str(bad)])
-    assert res.exit_code == 1 and "missing_columns" in res.output
+    assert res.exit_code == 2 and "missing_columns" in res.output
 
 
 def test_decide_unknown_match_is_a_clear_error() -> None:

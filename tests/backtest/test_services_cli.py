@@ -98,18 +98,22 @@ def test_cli_run_report_and_errors(sqlite_engine: Engine, btc: Bars, tmp_path: P
     assert json.loads((tmp_path / f"run_{run_id}.json").read_text())["metrics"]["trade_count"] > 0
 
     cases = [
-        (["--strategy", "nope"], "unknown strategy 'nope'; available: bollinger, buy_hold, rsi, signal, sma"),
-        (["--strategy", "sma", "--symbol", "DOGE/USDT"], "available: binance:BTC/USDT 1h"),
-        (["--strategy", "sma", "--start", "2019-01-01", "--end", "2019-02-01"], "stored: 2000 bars from"),
-        (["--strategy", "sma", "--param", "fast=80"], "fast must be < slow"),
+        (
+            ["--strategy", "nope"],
+            2,
+            "unknown strategy 'nope'; available: bollinger, buy_hold, rsi, signal, sma",
+        ),
+        (["--strategy", "sma", "--symbol", "DOGE/USDT"], 3, "available: binance:BTC/USDT 1h"),  # not found
+        (["--strategy", "sma", "--start", "2019-01-01", "--end", "2019-02-01"], 3, "stored: 2000 bars from"),
+        (["--strategy", "sma", "--param", "fast=80"], 2, "fast must be < slow"),
     ]
-    for extra, msg in cases:
+    for extra, code, msg in cases:
         r = cli.invoke(app, [*base, *extra])
-        assert r.exit_code == 2, r.output
+        assert r.exit_code == code, r.output
         assert msg in " ".join(r.output.split()), r.output
         assert "Traceback" not in r.output
     r = cli.invoke(app, ["backtest", "report", "12345"])
-    assert r.exit_code == 2 and "no backtest run 12345" in r.output
+    assert r.exit_code == 3 and "no backtest run 12345" in r.output
 
 
 def test_cli_csv_and_sweep(tmp_path: Path, btc: Bars):
