@@ -1,4 +1,4 @@
-"""Cases the CLI probe (/work/notes/probe.log) found: each bad input is one line on stderr with the
+"""Cases a CLI probe of bad inputs found: each bad input is one line on stderr with the
 documented exit code (2 bad input, 3 not found), and the database is left as it was."""
 
 from __future__ import annotations
