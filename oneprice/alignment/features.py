@@ -132,16 +132,19 @@ def _team_suffix(a: Contract, b: Contract, qa: str, qb: str) -> bool:
 _SCHOOL_WORDS = frozenset({"a&m", "tech", "st", "southern", "northern", "eastern", "western", "central"})
 
 
-def polarity_flip(a: Contract, b: Contract) -> bool:
-    """True when B states the negation of A (a 'not', or the complementary side of one threshold)."""
-    if a.negated != b.negated:
-        return True
+def _same_cut(a: Contract, b: Contract) -> bool:
+    """A and B are on opposite sides of one threshold ("above 50" and "less than 50")."""
     ia, ib = _interval(a), _interval(b)
     if ia and ib and {a.direction, b.direction} == {"above", "below"}:
         cut_a = ia[0] if a.direction == "above" else ia[1]
         cut_b = ib[0] if b.direction == "above" else ib[1]
         return abs(cut_a - cut_b) <= 1e-9 + 1e-6 * abs(cut_a)
     return False
+
+
+def polarity_flip(a: Contract, b: Contract) -> bool:
+    """True when B states the negation of A (a 'not', or the complementary side of one threshold)."""
+    return a.negated != b.negated or _same_cut(a, b)
 
 
 _DEADLINE_DAYS = 7.0  # effective deadlines further apart than this are two windows
@@ -188,12 +191,16 @@ def effective_deadline(c: Contract) -> Any:
 
 
 def _strict_conflict(a: Contract, b: Contract) -> bool:
-    """One threshold, one side of it, but one market excludes the value ("above 5") and the other
-    includes it ("5 or more"): they settle differently exactly at the threshold."""
-    if a.strict is None or b.strict is None or a.strict == b.strict or a.direction != b.direction:
+    """One threshold, but the two markets treat its value apart: on one side of it, one excludes the
+    value ("above 5") and the other includes it ("5 or more"); on opposite sides (a pair that would
+    hedge as inverse), both exclude it ("above 50" against "less than 50": 50 is No on both) or both
+    include it. Either way they settle differently exactly at the threshold."""
+    if a.strict is None or b.strict is None:
         return False
-    ia, ib = _interval(a), _interval(b)
-    return bool(ia and ib and ia == ib)
+    if a.direction == b.direction:
+        ia, ib = _interval(a), _interval(b)
+        return a.strict != b.strict and bool(ia and ib and ia == ib)
+    return a.strict == b.strict and _same_cut(a, b)
 
 
 def _on_against_by(a: Contract, b: Contract) -> bool:
@@ -207,7 +214,10 @@ def _range_conflict(ia: tuple[float, float] | None, ib: tuple[float, float] | No
     15%"): a value between the ends settles them apart, or by a rounding rule only one states."""
     if ia is None or ib is None or not all(map(math.isfinite, (*ia, *ib))):
         return False
-    return not (_within(ia, ib) and _within(ib, ia))
+    # Ends compared as written, not within ``_within``'s tolerance (half a percent of the largest
+    # value: "20% to 24.9%" against "20% up to but not including 25%" hid inside it, and whether an
+    # end gap was seen depended on how large the numbers were).
+    return any(abs(x - y) > 1e-9 * max(1.0, abs(x), abs(y)) for x, y in zip(ia, ib, strict=True))
 
 
 # Facets that, when they conflict, rule out "same proposition" whatever the similarity says: the general

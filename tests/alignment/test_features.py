@@ -312,7 +312,8 @@ def test_fine_print_that_keeps_the_same_contract() -> None:
             "Will J.D. Vance win the 2028 US Presidential Election?",
             "Will JD Vance win the 2028 US presidential election?",
         ),
-        ("Will Bitcoin be above $100,000 on Dec 31?", "Will Bitcoin be below $100,000 on Dec 31?"),
+        # complementary sides of one threshold ("above" and "below" both would leave $100,000 out)
+        ("Will Bitcoin be above $100,000 on Dec 31?", "Will Bitcoin be $100,000 or below on Dec 31?"),
         (
             "Will Wisconsin be the closest state?",
             "Will Wisconsin be the closest state in the Presidential election?",

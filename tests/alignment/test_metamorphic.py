@@ -16,7 +16,7 @@ import pytest
 
 from oneprice.alignment import lexicon as lx
 from oneprice.alignment.contract import Contract, canon, parse
-from oneprice.alignment.features import hard_facets
+from oneprice.alignment.features import hard_facets, polarity_flip
 from oneprice.alignment.labels import LabeledPair, read_pairs
 from oneprice.core.types import Market
 
@@ -137,3 +137,42 @@ def test_every_lexicon_word_is_reachable_in_canonical_text() -> None:
 )
 def test_named_bugs_fixed(question: str, facet: str, expected: frozenset[str]) -> None:
     assert getattr(parse(question), facet) == expected
+
+
+@pytest.mark.parametrize("lo", [5, 10, 15, 20, 40, 60])
+def test_bucket_end_gap_is_seen_at_any_magnitude(lo: int) -> None:
+    """'lo% to (lo+4.9)%' against 'lo% up to but not including (lo+5)%' conflicts wherever the bucket
+    sits (before the fix, only buckets under about 15% did: the end tolerance grew with the numbers),
+    in either order and with or without the question mark; one bucket written twice never conflicts."""
+    hi = lo + 5
+    kalshi = (
+        f"If SPD receives {lo}% to {hi - 0.1:.1f}% share of the vote in the 2025 federal German election, "
+        "then the market resolves to Yes."
+    )
+    poly = f"Yes if the SPD wins between {lo}% (inclusive) and {hi}% (exclusive) of all party list votes."
+    for end in ("?", ""):
+        a = parse("What share of the vote will the SPD get in the German election" + end, kalshi)
+        b = parse(f"Will the SPD win {lo}-{hi}% of the vote in the German election" + end, poly)
+        assert "range_conflict" in hard_facets(a, b) and "range_conflict" in hard_facets(b, a), (lo, end)
+        same = parse(f"Will the SPD win between {lo}% and {hi - 0.1:.1f}% of the vote" + end)
+        assert "range_conflict" not in hard_facets(a, same), (lo, end)
+
+
+@pytest.mark.parametrize(
+    ("above", "below", "conflict"),
+    [
+        ("more than 100 launches", "less than 100 launches", True),  # exactly 100: No on both
+        ("at least 100 launches", "at most 100 launches", True),  # exactly 100: Yes on both
+        ("more than 100 launches", "at most 100 launches", False),  # complements
+        ("at least 100 launches", "less than 100 launches", False),
+    ],
+)
+def test_inverse_pair_needs_complementary_inclusivity(above: str, below: str, conflict: bool) -> None:
+    """Two sides of one threshold hedge as inverse only when exactly one includes the threshold, in
+    either order of A and B, whatever the letter case of the first word."""
+    for lead in ("Will", "will"):
+        a = parse(f"{lead} SpaceX have {above} in 2025?")
+        b = parse(f"{lead} SpaceX have {below} in 2025?")
+        assert polarity_flip(a, b)
+        assert ("strict_conflict" in hard_facets(a, b)) is conflict, (above, below)
+        assert ("strict_conflict" in hard_facets(b, a)) is conflict, (below, above)
