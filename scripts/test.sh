@@ -28,6 +28,13 @@ else
   markers="not network and not gpu and not postgres"
 fi
 workers="${ONEPRICE_TEST_WORKERS:-2}"
+# One OpenMP/BLAS thread per xdist worker: N workers with N threads each oversubscribe N cores, and
+# spinning OpenMP waits slow every process several-fold. A value set by the caller is kept.
+case "$workers" in
+  0 | 1) ;;
+  *) export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}" \
+       OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" ;;
+esac
 $PY -m pytest -m "$markers" -n "$workers" --dist loadgroup "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then echo "no tests collected"; fi

@@ -16,6 +16,7 @@ runner = CliRunner()
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("alignment-model")  # shares the embedding cache with test_pipeline's training
 def test_eval_labels_json_has_the_issue_shape() -> None:
     res = runner.invoke(app, ["align", "eval", "--labels", str(ALIGN_FIXTURES / "pairs.csv"), "--json"])
     assert res.exit_code == 0, res.output

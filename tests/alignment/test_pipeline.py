@@ -19,7 +19,8 @@ from oneprice.services.container import build_services
 
 from .align_helpers import ALIGN_FIXTURES, insert_markets, listing_markets
 
-pytestmark = pytest.mark.slow
+# One worker trains the session model and fills the embedding cache for every model-training test.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("alignment-model")]
 
 
 def _fixture_pairs() -> list[dict[str, str]]:
