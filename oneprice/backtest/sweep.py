@@ -141,7 +141,10 @@ def sweep(
     if scheduler is not None:
         client, own = _client(scheduler)
         try:
-            data = client.scatter(bars, broadcast=True)
+            # hash=False: a key of its own. Content-hashed keys are shared with any earlier sweep of the
+            # same bars on this cluster, and that sweep's release can drop the data under this one
+            # ("lost dependencies").
+            data = client.scatter(bars, broadcast=True, hash=False)
             futures = [client.submit(_run_chunk, data, strategy, p, kw, pure=False) for p in parts]
             for f in futures:
                 rows.extend(f.result())
