@@ -225,7 +225,8 @@ def test_cli_compares_with_the_frozen_minilm_baseline_in_one_run(tmp_path: Path,
     args = ["signals", "sentiment", "--in", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv")]
     res = runner.invoke(app, [*args, "--label-column", "label", "--compare", "minilm-linear", "--json"])
     assert res.exit_code == 0, res.output
-    rep = json.loads(res.output.strip().splitlines()[-1])
+    line = next(ln for ln in res.output.splitlines() if '{"rows"' in ln)  # loaders' bars share the line
+    rep = json.loads(line[line.index('{"rows"') :])
     assert set(rep["metrics"]) == {"bundled", "minilm-linear"}
     for m in rep["metrics"].values():
         assert m["n"] == 12 and np.array(m["confusion"]).sum() == 12 and 0 <= m["macro_f1"] <= 1
