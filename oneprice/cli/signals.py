@@ -46,7 +46,8 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
 
 
 def _confusion(name: str, m: Any) -> None:
-    t = Table(title=f"{name}: accuracy {m.accuracy:.4f}, macro-F1 {m.macro_f1:.4f}, n={m.n}")
+    speed = f", {m.texts_per_s} texts/s" if m.texts_per_s is not None else ""
+    t = Table(title=f"{name}: accuracy {m.accuracy:.4f}, macro-F1 {m.macro_f1:.4f}, n={m.n}{speed}")
     t.add_column("true \\ predicted")
     for lab in m.labels:
         t.add_column(lab, justify="right")

