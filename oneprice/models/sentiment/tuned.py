@@ -96,7 +96,7 @@ def _modules() -> Any:
             super().__init__()
             self.encoder = encoder
             self.drop = nn.Dropout(dropout)
-            self.head = nn.Linear(encoder.config.hidden_size, len(LABELS))
+            self.head = nn.Linear(int(encoder.config.hidden_size), len(LABELS))  # type: ignore[union-attr,arg-type]
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -236,7 +236,7 @@ def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> 
         part = idx[s : s + chunk]
         part = part[np.argsort(lengths[part], kind="stable")]
         out += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
-    rng.shuffle(out)  # type: ignore[arg-type]
+    rng.shuffle(out)
     return out
 
 
