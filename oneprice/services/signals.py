@@ -297,8 +297,8 @@ def sentiment_file(
     _write_frame(out, Path(out_path))
     metrics: dict[str, SentimentMetrics] | None = None
     if truth is not None:
-        speed0 = round(len(texts) / max(elapsed, 1e-9), 1)
-        metrics = {clf.name: replace(_metrics(truth, list(scored["label"])), texts_per_s=speed0)}
+        speed = round(len(texts) / max(elapsed, 1e-9), 1)
+        metrics = {clf.name: replace(_metrics(truth, list(scored["label"])), texts_per_s=speed)}
         if compare:
             other = _model(svc, compare)
             t = time.perf_counter()

@@ -38,6 +38,12 @@ WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (2, 5)
 
 
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise probabilities from scores (shifted by each row's maximum: no overflow)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
 class Classifier(Protocol):
     name: str
 
@@ -88,10 +94,7 @@ class TfidfSentiment:
         return np.asarray(self.features(texts) @ self.coef.T) + self.intercept
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        z = self.decision(texts)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.decision(texts))
 
     def save(self, path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
@@ -253,10 +256,7 @@ class EmbeddingHead:
         return path
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        z = self.encode(list(texts)) @ self.coef.T + self.intercept
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.encode(list(texts)) @ self.coef.T + self.intercept)
 
 
 class Ensemble:

